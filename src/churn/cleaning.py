@@ -1,0 +1,160 @@
+"""Clean: repair the known dirt, quarantine what cannot be trusted, lose nothing.
+
+Every input row ends in exactly one place:
+
+* the clean table (possibly repaired, each repair counted),
+* the quarantine table, with the reason(s) it was set aside, or
+* the count of exact duplicates removed (identical in every contract column).
+
+so that ``rows_in == rows_clean + rows_quarantined + exact_duplicates_removed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from churn import contract
+from churn.contract import ID_COLUMN, SOURCE_FILE, SOURCE_LINE, Kind
+from churn.errors import DataError, QualityGateError
+
+REASON = "reason"
+
+
+@dataclass
+class CleaningReport:
+    rows_in: int = 0
+    rows_clean: int = 0
+    rows_quarantined: int = 0
+    exact_duplicates_removed: int = 0
+    repairs: dict[str, int] = field(default_factory=dict)
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def quarantined_fraction(self) -> float:
+        return self.rows_quarantined / self.rows_in if self.rows_in else 0.0
+
+    def as_metrics(self) -> dict[str, object]:
+        return {
+            "rows_in": self.rows_in,
+            "rows_clean": self.rows_clean,
+            "rows_quarantined": self.rows_quarantined,
+            "exact_duplicates_removed": self.exact_duplicates_removed,
+            "quarantined_fraction": round(self.quarantined_fraction, 6),
+            "repairs": dict(sorted(self.repairs.items())),
+            "quarantine_reasons": dict(sorted(self.quarantine_reasons.items())),
+        }
+
+
+def _require_columns(raw: pd.DataFrame, source: str) -> None:
+    missing = [c for c in contract.COLUMN_NAMES if c not in raw.columns]
+    if missing:
+        raise DataError(
+            f"missing contract columns {missing}",
+            file=source,
+            expected=f"the columns {list(contract.COLUMN_NAMES)}",
+            hint="run the validate stage, which explains the difference",
+        )
+
+
+def _row_problems(raw: pd.DataFrame, parsed: pd.DataFrame) -> pd.Series:
+    """A ';'-joined list of reason codes per row ('' where the row is fine)."""
+    reasons: list[pd.Series] = []
+
+    def flag(mask: pd.Series, code: str) -> None:
+        reasons.append(mask.fillna(False).astype(bool).map({True: code, False: ""}))
+
+    for col in contract.COLUMNS:
+        text = raw[col.name].astype(str)
+        blank = text.str.strip() == ""
+        if col.kind is Kind.ID:
+            flag(blank, f"missing:{col.name}")
+            flag(~blank & ~text.str.fullmatch(col.pattern or ".*"), f"bad_format:{col.name}")
+        elif col.kind is Kind.CATEGORY:
+            flag(blank, f"missing:{col.name}")
+            flag(~blank & ~text.isin(col.raw_values), f"unknown_category:{col.name}")
+        else:
+            value = parsed[col.name]
+            if not col.blank_allowed:
+                flag(blank, f"missing:{col.name}")
+            flag(~blank & value.isna(), f"unparseable:{col.name}")
+            flag((value < col.minimum) | (value > col.maximum), f"out_of_range:{col.name}")
+            if col.kind is Kind.INTEGER:
+                flag(value.notna() & (value != value.round()), f"not_integer:{col.name}")
+    # A blank TotalCharges is only explainable for a customer in their first month.
+    blank_total = raw["TotalCharges"].astype(str).str.strip() == ""
+    flag(blank_total & (parsed["tenure"] > 0), "missing:TotalCharges")
+    combined = pd.concat(reasons, axis=1).agg(";".join, axis=1)
+    return combined.str.replace(r";{2,}", ";", regex=True).str.strip(";")
+
+
+def clean(raw: pd.DataFrame, source: str = "raw data") -> tuple[pd.DataFrame, pd.DataFrame, CleaningReport]:
+    """Split a raw snapshot into (clean rows, quarantined rows with reasons, report)."""
+    _require_columns(raw, source)
+    report = CleaningReport(rows_in=len(raw))
+    raw = raw.reset_index(drop=True)
+
+    # 1. Exact duplicates carry no information: keep the first occurrence, count the rest.
+    dup = raw.duplicated(subset=list(contract.COLUMN_NAMES), keep="first")
+    report.exact_duplicates_removed = int(dup.sum())
+    raw = raw.loc[~dup].reset_index(drop=True)
+
+    # 2. Row-level problems.
+    parsed = raw.copy()
+    for col in contract.COLUMNS:
+        if col.numeric:
+            parsed[col.name] = contract.parse_column(col, raw[col.name].astype(str))
+    problems = _row_problems(raw, parsed)
+
+    # 3. The same customer twice with different values: no way to tell which is right.
+    ids = raw[ID_COLUMN]
+    conflicting = ids.duplicated(keep=False) & (ids.str.strip() != "")
+    problems = problems.where(~conflicting, (problems + ";conflicting_duplicate_id").str.strip(";"))
+
+    bad = problems != ""
+    quarantine = raw.loc[bad].copy()
+    quarantine[REASON] = problems[bad]
+    for reasons in quarantine[REASON]:
+        for code in reasons.split(";"):
+            report.quarantine_reasons[code] = report.quarantine_reasons.get(code, 0) + 1
+    quarantine = quarantine.sort_values([SOURCE_FILE, SOURCE_LINE], kind="stable")
+    quarantine = quarantine.astype({c: "str" for c in quarantine.columns if c != SOURCE_LINE})
+
+    # 4. Repairs on the rows we keep, each counted.
+    good = parsed.loc[~bad].copy()
+    text = raw.loc[~bad]
+    filled = text["TotalCharges"].astype(str).str.strip() == ""
+    good.loc[filled, "TotalCharges"] = 0.0
+    report.repairs["TotalCharges_blank_set_to_0_for_new_customers"] = int(filled.sum())
+    for col in contract.COLUMNS:
+        if col.aliases:
+            recoded = text[col.name].isin(col.aliases.keys())
+            good[col.name] = contract.parse_column(col, text[col.name])
+            report.repairs[f"{col.name}_recoded"] = int(recoded.sum())
+    cleaned = good[list(contract.COLUMN_NAMES)].astype(
+        {c.name: contract.clean_dtype(c) for c in contract.COLUMNS}
+    )
+    cleaned = cleaned.sort_values(ID_COLUMN, kind="stable").reset_index(drop=True)
+
+    report.rows_clean = len(cleaned)
+    report.rows_quarantined = len(quarantine)
+    assert report.rows_in == (
+        report.rows_clean + report.rows_quarantined + report.exact_duplicates_removed
+    ), "cleaning lost rows"
+    return cleaned, quarantine.reset_index(drop=True), report
+
+
+def check_quarantine_gate(report: CleaningReport, max_fraction: float, source: str) -> None:
+    """Fail when more rows were quarantined than ``clean.max_quarantine_fraction`` allows."""
+    if report.quarantined_fraction > max_fraction:
+        top = sorted(report.quarantine_reasons.items(), key=lambda kv: -kv[1])[:5]
+        raise QualityGateError(
+            f"{source}: {report.rows_quarantined:,} of {report.rows_in:,} rows "
+            f"({report.quarantined_fraction:.2%}) were quarantined, more than the "
+            f"{max_fraction:.2%} allowed by clean.max_quarantine_fraction.\n"
+            f"  most common reasons: {', '.join(f'{k} ({v})' for k, v in top)}\n"
+            "  what to do: inspect the quarantine file, fix the source, or raise the threshold"
+        )
+
+

@@ -1,0 +1,199 @@
+"""Typed parameters: ``params.yaml`` loaded once into validated objects.
+
+Each stage loads only its own section, so the keys a stage reads are exactly
+the keys ``dvc.yaml`` lists for it. Unknown or misspelled keys are errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from churn.errors import ConfigError
+
+PARAMS_FILE = Path("params.yaml")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- collect -----------------------------------------------------------------------------
+
+
+class CsvSource(Strict):
+    kind: Literal["csv"]
+    #: A CSV file, or a folder whose ``pattern`` files are combined in sorted order.
+    path: str
+    pattern: str = "*.csv"
+    delimiter: str = ","
+    encoding: Literal["utf-8"] = "utf-8"
+
+
+class ParquetSource(Strict):
+    kind: Literal["parquet"]
+    path: str
+    pattern: str = "*.parquet"
+
+
+Source = Annotated[CsvSource | ParquetSource, Field(discriminator="kind")]
+
+
+class CollectParams(Strict):
+    source: Source
+
+
+# --- validate ----------------------------------------------------------------------------
+
+
+class ValidateParams(Strict):
+    min_rows: int = Field(ge=0)
+    max_rows: int = Field(gt=0)
+    #: Largest fraction of blank values tolerated in a column that allows blanks.
+    max_blank_fraction: float = Field(ge=0, le=1)
+    #: Fraction of rows allowed to break a row-level expectation before the data is
+    #: rejected. 0 rejects any bad row; a positive value lets ``clean`` quarantine them.
+    row_error_tolerance: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ValidateParams:
+        if self.min_rows > self.max_rows:
+            raise ValueError("min_rows must not exceed max_rows")
+        return self
+
+
+# --- clean -------------------------------------------------------------------------------
+
+
+class CleanParams(Strict):
+    #: The stage fails when more than this fraction of input rows is quarantined.
+    max_quarantine_fraction: float = Field(ge=0, le=1)
+
+
+# --- featurize ---------------------------------------------------------------------------
+
+
+class FeaturizeParams(Strict):
+    #: Upper edges (months) of the tenure bands; the last band is open-ended.
+    tenure_band_edges: list[int] = Field(min_length=1)
+
+
+# --- split -------------------------------------------------------------------------------
+
+
+class SplitParams(Strict):
+    seed: int
+    train: float = Field(gt=0, lt=1)
+    validation: float = Field(gt=0, lt=1)
+    test: float = Field(gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> SplitParams:
+        total = self.train + self.validation + self.test
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"train + validation + test must be 1, got {total:g}")
+        return self
+
+
+# --- train -------------------------------------------------------------------------------
+
+
+class LogisticRegressionParams(Strict):
+    C: float = Field(gt=0)
+    max_iter: int = Field(gt=0)
+    class_weight: Literal["balanced"] | None = None
+
+
+class RandomForestParams(Strict):
+    n_estimators: int = Field(gt=0)
+    max_depth: int | None = Field(default=None, gt=0)
+    min_samples_leaf: int = Field(ge=1)
+    max_features: float | Literal["sqrt", "log2"] = "sqrt"
+    class_weight: Literal["balanced", "balanced_subsample"] | None = None
+
+
+class HistGradientBoostingParams(Strict):
+    learning_rate: float = Field(gt=0)
+    max_iter: int = Field(gt=0)
+    max_leaf_nodes: int = Field(ge=2)
+    min_samples_leaf: int = Field(ge=1)
+    l2_regularization: float = Field(ge=0)
+    class_weight: Literal["balanced"] | None = None
+
+
+ModelName = Literal["logistic_regression", "random_forest", "hist_gradient_boosting"]
+
+
+class TrainParams(Strict):
+    seed: int
+    model: ModelName
+    cv_folds: int = Field(ge=2)
+    logistic_regression: LogisticRegressionParams
+    random_forest: RandomForestParams
+    hist_gradient_boosting: HistGradientBoostingParams
+
+    def estimator_params(self) -> dict[str, Any]:
+        """The hyperparameters of the selected model family."""
+        return getattr(self, self.model).model_dump()
+
+
+# --- evaluate ----------------------------------------------------------------------------
+
+
+class EvaluateParams(Strict):
+    #: Threshold on the predicted churn probability for the label-based metrics.
+    threshold: float = Field(gt=0, lt=1)
+
+
+SECTIONS: dict[str, type[Strict]] = {
+    "collect": CollectParams,
+    "validate": ValidateParams,
+    "clean": CleanParams,
+    "featurize": FeaturizeParams,
+    "split": SplitParams,
+    "train": TrainParams,
+    "evaluate": EvaluateParams,
+}
+
+S = TypeVar("S", bound=Strict)
+
+
+def read_params_file(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} not found: run the stage from the repository root") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a mapping of stage sections")
+    return data
+
+
+def parse_section(name: str, raw: Any, model: type[S], origin: str = "params.yaml") -> S:
+    """Validate one section, turning pydantic's report into a message naming each key."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join([name, *(str(p) for p in err["loc"])])
+            if err["type"] == "extra_forbidden":
+                lines.append(f"  {key}: unknown key (misspelled?)")
+            elif err["type"] == "missing":
+                lines.append(f"  {key}: required key is missing")
+            else:
+                lines.append(f"  {key}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError(f"{origin}: invalid section {name!r}:\n" + "\n".join(lines)) from None
+
+
+def load_section(name: str, path: str | Path = PARAMS_FILE) -> Any:
+    """Load and validate section ``name`` of ``params.yaml``."""
+    data = read_params_file(path)
+    if name not in data:
+        raise ConfigError(f"{path}: section {name!r} is missing")
+    return parse_section(name, data[name], SECTIONS[name], str(path))

@@ -1,0 +1,94 @@
+"""Featurize: engineered features, as a stateless scikit-learn transformer.
+
+The same transformer runs in the ``featurize`` stage (to materialize the
+features for exploration and reports) and as the first step of the model
+pipeline, so that the trained model takes a plain customer record and serving
+cannot drift from training. Nothing here is learned from data: anything that
+is (scaling, encoding) lives in the fitted pipeline of ``modeling``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from churn import contract
+
+#: Services counted by ``num_services`` (internet access counts as one more).
+SERVICE_COLUMNS = (
+    "PhoneService",
+    "MultipleLines",
+    "OnlineSecurity",
+    "OnlineBackup",
+    "DeviceProtection",
+    "TechSupport",
+    "StreamingTV",
+    "StreamingMovies",
+)
+
+ENGINEERED_NUMERIC = ("avg_monthly_spend", "monthly_vs_average", "num_services")
+ENGINEERED_CATEGORICAL = ("tenure_band",)
+ENGINEERED = ENGINEERED_NUMERIC + ENGINEERED_CATEGORICAL
+
+
+def tenure_band_labels(edges: Sequence[int]) -> list[str]:
+    """Labels of the tenure bands: edges [12, 24] give '0-12', '13-24', '25+'."""
+    labels, low = [], 0
+    for edge in edges:
+        labels.append(f"{low}-{edge}")
+        low = edge + 1
+    labels.append(f"{low}+")
+    return labels
+
+
+def engineer(df: pd.DataFrame, tenure_band_edges: Sequence[int]) -> pd.DataFrame:
+    """Return ``df`` with the engineered columns added (or recomputed)."""
+    out = df.copy()
+    tenure = out["tenure"].astype("float64")
+    monthly = out["MonthlyCharges"].astype("float64")
+    total = out["TotalCharges"].astype("float64")
+    # A brand-new customer has no history: their average is this month's charge.
+    out["avg_monthly_spend"] = np.where(tenure > 0, total / tenure.where(tenure > 0, 1.0), monthly)
+    out["monthly_vs_average"] = monthly - out["avg_monthly_spend"]
+    services = sum((out[c] == "Yes").astype("int64") for c in SERVICE_COLUMNS)
+    out["num_services"] = services + (out["InternetService"] != "No").astype("int64")
+    edges = [-np.inf, *tenure_band_edges, np.inf]
+    bands = pd.cut(tenure, bins=edges, labels=tenure_band_labels(tenure_band_edges))
+    out["tenure_band"] = bands.astype("str")
+    return out
+
+
+class ChurnFeatures(TransformerMixin, BaseEstimator):
+    """Adds the engineered features; stateless (``fit`` learns nothing)."""
+
+    def __init__(self, tenure_band_edges: Sequence[int] = (12, 24, 48)):
+        self.tenure_band_edges = tenure_band_edges
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> ChurnFeatures:
+        missing = [c for c in contract.FEATURE_NAMES if c not in X.columns]
+        if missing:
+            raise ValueError(f"input is missing the contract columns {missing}")
+        self.n_features_in_ = len(X.columns)
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return engineer(X, list(self.tenure_band_edges))
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray([*self.feature_names_in_, *ENGINEERED], dtype=object)
+
+
+def label(df: pd.DataFrame) -> pd.Series:
+    """The target as 0/1 (1 = churned)."""
+    return (df[contract.TARGET] == contract.POSITIVE_LABEL).astype("int64")
+
+
+def build_feature_table(clean: pd.DataFrame, tenure_band_edges: Sequence[int]) -> pd.DataFrame:
+    """Identifier, contract features, engineered features and the 0/1 label ``churn``."""
+    table = engineer(clean[[contract.ID_COLUMN, *contract.FEATURE_NAMES]], tenure_band_edges)
+    table["churn"] = label(clean).to_numpy()
+    return table

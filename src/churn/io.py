@@ -1,0 +1,50 @@
+"""Deterministic writers: the same data always gives the same bytes.
+
+DVC compares outputs by hash, so every output is written with a stable row
+order, no index, sorted JSON keys and a trailing newline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def ensure_parent(path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    """Write ``df`` without its index (rows must already be in a deterministic order)."""
+    df.to_parquet(ensure_parent(path), index=False, engine="pyarrow", compression="snappy")
+
+
+def read_parquet(path: str | Path) -> pd.DataFrame:
+    return pd.read_parquet(path, engine="pyarrow")
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars and non-finite floats made JSON-safe."""
+    if hasattr(value, "item") and not isinstance(value, (list, dict, str)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(_plain(obj), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_json(obj: Any, path: str | Path) -> None:
+    ensure_parent(path).write_text(to_json(obj), encoding="utf-8")

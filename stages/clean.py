@@ -1,0 +1,37 @@
+"""Clean the raw snapshot: repair known dirt, quarantine untrustworthy rows, lose nothing.
+
+Writes the clean table, the quarantine table (each row with its reason codes)
+and a metrics file with the counts. Fails when the quarantined fraction exceeds
+clean.max_quarantine_fraction.
+"""
+
+from pathlib import Path
+
+from churn.cleaning import check_quarantine_gate, clean
+from churn.config import CleanParams, load_section
+from churn.io import read_parquet, write_json, write_parquet
+from churn.stage import log, parser, run
+
+
+def main(args) -> None:
+    params: CleanParams = load_section("clean")
+    raw = read_parquet(args.input)
+    cleaned, quarantine, report = clean(raw, source=str(args.input))
+    write_parquet(cleaned, args.output)
+    write_parquet(quarantine, args.quarantine)
+    write_json(report.as_metrics(), args.metrics)
+    log.info(
+        "%s rows in: %s clean, %s quarantined, %s exact duplicates removed; repairs %s",
+        f"{report.rows_in:,}", f"{report.rows_clean:,}", f"{report.rows_quarantined:,}",
+        report.exact_duplicates_removed, report.repairs,
+    )
+    check_quarantine_gate(report, params.max_quarantine_fraction, str(args.input))
+
+
+if __name__ == "__main__":
+    p = parser("clean", __doc__)
+    p.add_argument("--input", type=Path, required=True, help="raw snapshot (Parquet)")
+    p.add_argument("--output", type=Path, required=True, help="clean table (Parquet)")
+    p.add_argument("--quarantine", type=Path, required=True, help="quarantined rows (Parquet)")
+    p.add_argument("--metrics", type=Path, required=True, help="cleaning counts (JSON)")
+    run("clean", main, p.parse_args())
