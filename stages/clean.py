@@ -22,8 +22,11 @@ def main(args) -> None:
     write_json(report.as_metrics(), args.metrics)
     log.info(
         "%s rows in: %s clean, %s quarantined, %s exact duplicates removed; repairs %s",
-        f"{report.rows_in:,}", f"{report.rows_clean:,}", f"{report.rows_quarantined:,}",
-        report.exact_duplicates_removed, report.repairs,
+        f"{report.rows_in:,}",
+        f"{report.rows_clean:,}",
+        f"{report.rows_quarantined:,}",
+        report.exact_duplicates_removed,
+        report.repairs,
     )
     check_quarantine_gate(report, params.max_quarantine_fraction, str(args.input))
 

@@ -14,8 +14,13 @@ from churn.stage import log, parser, run
 def main(args) -> None:
     params: CollectParams = load_section("collect")
     rows = collect(params.source, args.output)
-    log.info("collected %s rows from %s (%s) into %s",
-             f"{rows:,}", params.source.path, params.source.kind, args.output)
+    log.info(
+        "collected %s rows from %s (%s) into %s",
+        f"{rows:,}",
+        params.source.path,
+        params.source.kind,
+        args.output,
+    )
 
 
 if __name__ == "__main__":

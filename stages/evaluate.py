@@ -29,12 +29,18 @@ def main(args) -> None:
         for split in SPLITS:
             table = read_parquet(args.splits_dir / f"{split}.parquet")
             probability = model.predict_proba(model_inputs(table))[:, 1]
-            metrics = log_split(live, split, table["churn"].to_numpy(), probability,
-                                params.threshold)
+            metrics = log_split(
+                live, split, table["churn"].to_numpy(), probability, params.threshold
+            )
             log.info("%-10s %s", split, "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
             write_parquet(
-                pd.DataFrame({ID_COLUMN: table[ID_COLUMN], "churn": table["churn"],
-                              "probability": probability}),
+                pd.DataFrame(
+                    {
+                        ID_COLUMN: table[ID_COLUMN],
+                        "churn": table["churn"],
+                        "probability": probability,
+                    }
+                ),
                 args.predictions_dir / f"{split}.parquet",
             )
 
@@ -44,6 +50,10 @@ if __name__ == "__main__":
     p.add_argument("--model", type=Path, required=True, help="fitted pipeline (joblib)")
     p.add_argument("--splits-dir", type=Path, required=True, help="folder of the split files")
     p.add_argument("--live-dir", type=Path, required=True, help="dvclive output folder")
-    p.add_argument("--predictions-dir", type=Path, required=True,
-                   help="folder for per-split predicted probabilities")
+    p.add_argument(
+        "--predictions-dir",
+        type=Path,
+        required=True,
+        help="folder for per-split predicted probabilities",
+    )
     run("evaluate", main, p.parse_args())

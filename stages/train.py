@@ -24,12 +24,24 @@ def main(args) -> None:
     # One BLAS/OpenMP thread: faster on data this small, and the same bytes on any machine.
     with threadpool_limits(limits=1):
         pipeline, cv = train(table, params, featurize.tenure_band_edges)
-    log.info("%s: CV ROC-AUC %.4f +- %.4f (%d folds), %.1f s",
-             params.model, cv.mean, cv.std, cv.folds, time.perf_counter() - start)
+    log.info(
+        "%s: CV ROC-AUC %.4f +- %.4f (%d folds), %.1f s",
+        params.model,
+        cv.mean,
+        cv.std,
+        cv.folds,
+        time.perf_counter() - start,
+    )
     joblib.dump(pipeline, ensure_parent(args.model), compress=3)
     write_json(
-        {"model": params.model, "cv": {"roc_auc_mean": round(cv.mean, 6),
-                                       "roc_auc_std": round(cv.std, 6), "folds": cv.folds}},
+        {
+            "model": params.model,
+            "cv": {
+                "roc_auc_mean": round(cv.mean, 6),
+                "roc_auc_std": round(cv.std, 6),
+                "folds": cv.folds,
+            },
+        },
         args.metrics,
     )
 

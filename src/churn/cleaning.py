@@ -89,7 +89,9 @@ def _row_problems(raw: pd.DataFrame, parsed: pd.DataFrame) -> pd.Series:
     return combined.str.replace(r";{2,}", ";", regex=True).str.strip(";")
 
 
-def clean(raw: pd.DataFrame, source: str = "raw data") -> tuple[pd.DataFrame, pd.DataFrame, CleaningReport]:
+def clean(
+    raw: pd.DataFrame, source: str = "raw data"
+) -> tuple[pd.DataFrame, pd.DataFrame, CleaningReport]:
     """Split a raw snapshot into (clean rows, quarantined rows with reasons, report)."""
     _require_columns(raw, source)
     report = CleaningReport(rows_in=len(raw))
@@ -156,5 +158,3 @@ def check_quarantine_gate(report: CleaningReport, max_fraction: float, source: s
             f"  most common reasons: {', '.join(f'{k} ({v})' for k, v in top)}\n"
             "  what to do: inspect the quarantine file, fix the source, or raise the threshold"
         )
-
-

@@ -58,11 +58,11 @@ class Column:
         if self.kind is Kind.INTEGER:
             number = r"-?\d+"
         elif self.kind is Kind.NUMBER:
-            number = r"-?(\d+(\.\d*)?|\.\d+)"
+            number = r"-?(?:\d+(?:\.\d*)?|\.\d+)"
         else:
             return self.pattern
         blank = r"|\s*" if self.blank_allowed else ""
-        return rf"^(\s*{number}\s*{blank})$"
+        return rf"^(?:\s*{number}\s*{blank})$"
 
 
 YES_NO = ("No", "Yes")

@@ -41,8 +41,9 @@ def classification_metrics(
     }
 
 
-def log_split(live: Any, split: str, y_true: np.ndarray, probability: np.ndarray,
-              threshold: float) -> dict[str, float]:
+def log_split(
+    live: Any, split: str, y_true: np.ndarray, probability: np.ndarray, threshold: float
+) -> dict[str, float]:
     """Log one split's metrics and sklearn plots to a dvclive ``Live`` under ``<kind>/<split>``."""
     metrics = classification_metrics(y_true, probability, threshold)
     for name, value in metrics.items():
@@ -50,7 +51,10 @@ def log_split(live: Any, split: str, y_true: np.ndarray, probability: np.ndarray
     predicted = (probability >= threshold).astype(int)
     live.log_sklearn_plot("roc", y_true, probability, name=f"roc/{split}", drop_intermediate=True)
     live.log_sklearn_plot(
-        "precision_recall", y_true, probability, name=f"precision_recall/{split}",
+        "precision_recall",
+        y_true,
+        probability,
+        name=f"precision_recall/{split}",
         drop_intermediate=True,
     )
     live.log_sklearn_plot("confusion_matrix", y_true, predicted, name=f"confusion_matrix/{split}")

@@ -54,7 +54,7 @@ def _first_bad_utf8_line(path: Path) -> tuple[int, str]:
             try:
                 line.decode("utf-8")
             except UnicodeDecodeError as exc:
-                return number, f"byte {line[exc.start:exc.start + 1]!r} at column {exc.start + 1}"
+                return number, f"byte {line[exc.start : exc.start + 1]!r} at column {exc.start + 1}"
     return 0, ""
 
 
@@ -216,4 +216,6 @@ def _header_only_schema(source: Source, root: Path) -> pa.Schema:
     else:
         names = pq.read_schema(path).names
     fields = [pa.field(n, pa.string()) for n in names]
-    return pa.schema([*fields, pa.field(SOURCE_FILE, pa.string()), pa.field(SOURCE_LINE, pa.int64())])
+    return pa.schema(
+        [*fields, pa.field(SOURCE_FILE, pa.string()), pa.field(SOURCE_LINE, pa.int64())]
+    )

@@ -89,24 +89,52 @@ def build_checks(columns: list[str], params: ValidateParams) -> list[Check]:
 
 def checks_for_column(col: Column, mostly: float, params: ValidateParams, add: Any) -> None:
     if col.kind is Kind.ID:
-        add("raw", "ExpectColumnValuesToMatchRegex", f"matches {col.pattern}",
-            column=col.name, regex=col.pattern, mostly=mostly)
+        add(
+            "raw",
+            "ExpectColumnValuesToMatchRegex",
+            f"matches {col.pattern}",
+            column=col.name,
+            regex=col.pattern,
+            mostly=mostly,
+        )
         add("raw", "ExpectColumnValuesToBeUnique", "is unique", column=col.name, mostly=mostly)
     elif col.kind is Kind.CATEGORY:
-        add("raw", "ExpectColumnValuesToBeInSet", f"is one of {list(col.raw_values)}",
-            column=col.name, value_set=list(col.raw_values), mostly=mostly)
+        add(
+            "raw",
+            "ExpectColumnValuesToBeInSet",
+            f"is one of {list(col.raw_values)}",
+            column=col.name,
+            value_set=list(col.raw_values),
+            mostly=mostly,
+        )
     else:
         kind = "a whole number" if col.kind is Kind.INTEGER else "a number"
         blank = " (or blank)" if col.blank_allowed else ""
-        add("raw", "ExpectColumnValuesToMatchRegex", f"is {kind}{blank}",
-            column=col.name, regex=col.raw_regex, mostly=mostly)
-        add("parsed", "ExpectColumnValuesToBeBetween",
+        add(
+            "raw",
+            "ExpectColumnValuesToMatchRegex",
+            f"is {kind}{blank}",
+            column=col.name,
+            regex=col.raw_regex,
+            mostly=mostly,
+        )
+        add(
+            "parsed",
+            "ExpectColumnValuesToBeBetween",
             f"is between {col.minimum:g} and {col.maximum:g}",
-            column=col.name, min_value=col.minimum, max_value=col.maximum, mostly=mostly)
+            column=col.name,
+            min_value=col.minimum,
+            max_value=col.maximum,
+            mostly=mostly,
+        )
         if col.blank_allowed:
-            add("parsed", "ExpectColumnValuesToNotBeNull",
+            add(
+                "parsed",
+                "ExpectColumnValuesToNotBeNull",
                 f"is blank in at most {params.max_blank_fraction:.1%} of rows",
-                column=col.name, mostly=1.0 - params.max_blank_fraction)
+                column=col.name,
+                mostly=1.0 - params.max_blank_fraction,
+            )
 
 
 def parsed_view(raw: pd.DataFrame) -> pd.DataFrame:
@@ -170,7 +198,7 @@ def _outcome(check: Check, result: dict[str, Any]) -> Outcome:
         element_count=details.get("element_count"),
         unexpected_count=details.get("unexpected_count"),
         unexpected_percent=_round(details.get("unexpected_percent")),
-        observed_value=_observed(details.get("observed_value")) if not error else error,
+        observed_value=error if error else _observed(details.get("observed_value")),
     )
     counts = details.get("partial_unexpected_counts") or []
     out.examples = sorted(

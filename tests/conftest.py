@@ -1,0 +1,55 @@
+"""Shared fixtures: the bundled Telco data, and helpers to write small source files."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from churn.config import CsvSource
+from churn.sandbox import REPO_ROOT
+from churn.sources import collect
+
+TELCO_CSV = REPO_ROOT / "data" / "external" / "telco_customer_churn.csv"
+
+
+def read_telco_text() -> pd.DataFrame:
+    """The bundled CSV as text, exactly as collect sees it (no lineage columns)."""
+    return pd.read_csv(TELCO_CSV, dtype=str, keep_default_na=False)
+
+
+def write_csv(df: pd.DataFrame, path: Path, line_end: str = "\r\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator=line_end)
+        writer.writerow(df.columns)
+        writer.writerows(df.itertuples(index=False))
+    return path
+
+
+def collect_csv(path: Path, tmp_path: Path) -> pd.DataFrame:
+    """Collect a CSV file or folder into a raw snapshot and read it back."""
+    out = tmp_path / "raw.parquet"
+    collect(CsvSource(kind="csv", path=path.name), out, root=path.parent)
+    return pd.read_parquet(out)
+
+
+@pytest.fixture(scope="session")
+def telco_text() -> pd.DataFrame:
+    return read_telco_text()
+
+
+@pytest.fixture(scope="session")
+def telco_raw(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The raw snapshot of the bundled data, with lineage columns."""
+    return collect_csv(TELCO_CSV, tmp_path_factory.mktemp("raw"))
+
+
+@pytest.fixture(scope="session")
+def telco_clean(telco_raw: pd.DataFrame) -> pd.DataFrame:
+    from churn.cleaning import clean
+
+    cleaned, _, _ = clean(telco_raw)
+    return cleaned

@@ -1,0 +1,73 @@
+"""featurize and split: stateless features, stratified seeded partitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churn import contract
+from churn.features import ChurnFeatures, build_feature_table, engineer, tenure_band_labels
+from churn.splitting import split
+
+EDGES = [12, 24, 48]
+
+
+def record(**overrides):
+    return pd.DataFrame([{**contract.example_record(), **overrides}])
+
+
+def test_engineered_values_by_hand():
+    row = engineer(record(tenure=10, MonthlyCharges=80.0, TotalCharges=700.0), EDGES).iloc[0]
+    assert row["avg_monthly_spend"] == pytest.approx(70.0)
+    assert row["monthly_vs_average"] == pytest.approx(10.0)
+    # example record: phone, fiber internet, online backup, streaming TV = 4 services
+    assert row["num_services"] == 4
+    assert row["tenure_band"] == "0-12"
+
+
+def test_new_customer_average_is_this_months_charge():
+    row = engineer(record(tenure=0, MonthlyCharges=50.0, TotalCharges=0.0), EDGES).iloc[0]
+    assert row["avg_monthly_spend"] == 50.0 and row["monthly_vs_average"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("tenure", "band"),
+    [(0, "0-12"), (12, "0-12"), (13, "13-24"), (48, "25-48"), (49, "49+"), (72, "49+")],
+)
+def test_tenure_bands(tenure, band):
+    assert engineer(record(tenure=tenure), EDGES).iloc[0]["tenure_band"] == band
+    assert band in tenure_band_labels(EDGES)
+
+
+def test_transformer_is_stateless_and_idempotent(telco_clean):
+    X = telco_clean[list(contract.FEATURE_NAMES)]
+    once = ChurnFeatures(EDGES).fit(X).transform(X)
+    twice = ChurnFeatures(EDGES).fit(once).transform(once)
+    pd.testing.assert_frame_equal(once, twice)
+    fitted_on_other = ChurnFeatures(EDGES).fit(X.head(3)).transform(X)
+    pd.testing.assert_frame_equal(once, fitted_on_other)
+
+
+def test_feature_table_has_label(telco_clean):
+    table = build_feature_table(telco_clean, EDGES)
+    assert table["churn"].mean() == pytest.approx(0.2654, abs=1e-3)
+    assert table[contract.ID_COLUMN].is_unique
+
+
+def test_split_proportions_stratification_and_determinism(telco_clean):
+    table = build_feature_table(telco_clean, EDGES)
+    parts = split(table, 0.7, 0.15, 0.15, seed=7)
+    sizes = {k: len(v) for k, v in parts.items()}
+    assert sum(sizes.values()) == len(table)
+    assert sizes["train"] == pytest.approx(0.7 * len(table), abs=2)
+    assert sizes["test"] == pytest.approx(0.15 * len(table), abs=2)
+    ids = [set(p[contract.ID_COLUMN]) for p in parts.values()]
+    assert not (ids[0] & ids[1]) and not (ids[0] & ids[2]) and not (ids[1] & ids[2])
+    rates = [p["churn"].mean() for p in parts.values()]
+    assert np.ptp(rates) < 0.005
+    again = split(table, 0.7, 0.15, 0.15, seed=7)
+    for name in parts:
+        pd.testing.assert_frame_equal(parts[name], again[name])
+    other = split(table, 0.7, 0.15, 0.15, seed=8)
+    assert set(other["test"][contract.ID_COLUMN]) != ids[2]

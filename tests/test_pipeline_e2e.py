@@ -1,0 +1,116 @@
+"""End to end: the real `dvc` CLI on a temporary copy of this repository."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+import yaml
+
+from churn import sandbox
+from tests.conftest import read_telco_text, write_csv
+
+pytestmark = pytest.mark.e2e
+
+STAGES = ["collect", "validate", "clean", "featurize", "split", "train", "evaluate"]
+
+
+def ran(result) -> list[str]:
+    """The stages a `dvc repro` / `dvc exp run` actually executed, in order."""
+    return re.findall(r"Running stage '([\w-]+)'", result.stdout + result.stderr)
+
+
+def lock_hashes(box) -> dict[str, str]:
+    lock = yaml.safe_load((box.path / "dvc.lock").read_text())
+    return {
+        out["path"]: out["md5"]
+        for stage in lock["stages"].values()
+        for out in stage.get("outs", [])
+    }
+
+
+def set_param(box, dotted: str, value) -> None:
+    path = box.path / "params.yaml"
+    data = yaml.safe_load(path.read_text())
+    *parents, leaf = dotted.split(".")
+    node = data
+    for key in parents:
+        node = node[key]
+    node[leaf] = value
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory):
+    """A sandbox where the whole pipeline has run once, from an empty cache."""
+    box = sandbox.create(tmp_path_factory.mktemp("e2e") / "repo")
+    result = box.dvc("repro")
+    assert ran(result) == STAGES
+    return box
+
+
+def test_cold_repro_trains_a_model_good_enough(box):
+    metrics = json.loads((box.path / "metrics/evaluate/metrics.json").read_text())
+    assert metrics["test"]["roc_auc"] >= 0.83
+    assert metrics["validation"]["roc_auc"] >= 0.83
+    assert (box.path / "models/model.joblib").stat().st_size > 0
+    shown = box.dvc("metrics", "show", "--json").stdout
+    assert "roc_auc" in shown
+    plots = box.dvc("plots", "show", "--json").stdout
+    assert "ROC" in plots and "Calibration" in plots
+
+
+def test_second_repro_runs_nothing(box):
+    result = box.dvc("repro")
+    assert ran(result) == []
+    assert "up to date" in result.stdout
+
+
+def test_changing_a_train_param_reruns_only_train_and_evaluate(box):
+    set_param(box, "train.logistic_regression.C", 0.5)
+    assert ran(box.dvc("repro")) == ["train", "evaluate"]
+    set_param(box, "split.seed", 7)
+    assert ran(box.dvc("repro")) == ["split", "train", "evaluate"]
+    box.run("git", "checkout", "--", "params.yaml")
+    box.dvc("repro")  # back to the committed parameters (restored from the run cache)
+
+
+def test_exp_run_creates_a_listed_experiment(box):
+    box.commit("lock after first run")
+    result = box.dvc("exp", "run", "-n", "e2e-c-small", "-S", "train.logistic_regression.C=0.05")
+    assert ran(result) == ["train", "evaluate"]
+    shown = json.loads(box.dvc("exp", "show", "--json").stdout)
+    names = {
+        exp.get("name")
+        for commit in shown
+        for exp_ref in (commit.get("experiments") or [])
+        for exp in exp_ref.get("revs", [])
+    }
+    assert "e2e-c-small" in names
+
+
+def test_two_cold_runs_give_identical_outputs(box):
+    first = lock_hashes(box)
+    shutil.rmtree(box.path / ".dvc" / "cache")
+    box.dvc("repro", "-f")
+    assert lock_hashes(box) == first
+
+
+def test_source_breaking_the_contract_stops_at_validate(tmp_path):
+    bad = sandbox.create(tmp_path / "repo")
+    data = read_telco_text().head(2000).copy()
+    data.loc[5, "customerID"] = data.loc[6, "customerID"]
+    data.loc[9, "Contract"] = "Three year"
+    write_csv(data, bad.path / "data" / "incoming" / "bad.csv")
+    set_param(bad, "collect.source.path", "data/incoming/bad.csv")
+    result = bad.dvc("repro", check=False)
+    assert result.returncode != 0
+    assert ran(result) == ["collect", "validate"]
+    output = result.stderr + result.stdout
+    assert "failed to reproduce 'validate'" in output
+    assert "'Three year'" in output and "data/incoming/bad.csv:11" in output
+    assert "customerID" in output and "is unique" in output
+    assert not (bad.path / "models" / "model.joblib").exists()
+    assert not (bad.path / "data" / "interim" / "customers_clean.parquet").exists()
