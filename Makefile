@@ -31,8 +31,12 @@ repro: $(STAMP) ## Run the whole pipeline (dvc repro); reruns only what changed
 	$(RUN) dvc repro
 
 .PHONY: test
-test: $(STAMP) ## Run every test (unit and end-to-end with the real dvc CLI)
+test: $(STAMP) system-deps ## Run every test (unit, end-to-end with the real dvc CLI, browser)
 	$(RUN) python -m pytest
+
+.PHONY: system-deps
+system-deps: ## Install the system packages the tests need (Chromium), if missing
+	@bash scripts/install-system-deps.sh
 
 .PHONY: test-fast
 test-fast: $(STAMP) ## Run the tests except the slow end-to-end ones
