@@ -35,9 +35,13 @@ def make_database(path: Path, text: pd.DataFrame) -> Path:
     """A SQLite file with a typed ``customers`` table and a ``batch_month`` per row."""
     df = typed(text)
     df["batch_month"] = [MONTHS[i % len(MONTHS)] for i in range(len(df))]
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    with sqlite3.connect(path) as con:
+    con = sqlite3.connect(path)
+    try:
         df.to_sql("customers", con, index=False)
+    finally:
+        con.close()
     return path
 
 
