@@ -137,6 +137,55 @@ def checks_for_column(col: Column, mostly: float, params: ValidateParams, add: A
             )
 
 
+def build_clean_checks() -> list[Check]:
+    """The checks for CLEAN data, from the same contract: what cleaning promises downstream.
+
+    Typed columns in contract order, no nulls, the allowed (recoded) categories, numeric
+    ranges, identifier format and uniqueness. Nothing is tolerated: a failure here is a
+    bug in the cleaning rules or the contract, never a bad source row (those are
+    quarantined before).
+    """
+    checks: list[Check] = []
+
+    def add(expectation: str, description: str, **kwargs: Any) -> None:
+        checks.append(Check(len(checks), "clean", expectation, kwargs, description))
+
+    add(
+        "ExpectTableColumnsToMatchOrderedList",
+        "the columns are the contract's, in its order",
+        column_list=list(contract.COLUMN_NAMES),
+    )
+    add("ExpectTableRowCountToBeBetween", "at least one row", min_value=1)
+    for col in contract.COLUMNS:
+        dtype = contract.clean_dtype(col)
+        add("ExpectColumnValuesToBeOfType", f"has type {dtype}", column=col.name, type_=dtype)
+        add("ExpectColumnValuesToNotBeNull", "has no missing value", column=col.name)
+        if col.kind is Kind.ID:
+            add(
+                "ExpectColumnValuesToMatchRegex",
+                f"matches {col.pattern}",
+                column=col.name,
+                regex=col.pattern,
+            )
+            add("ExpectColumnValuesToBeUnique", "is unique", column=col.name)
+        elif col.kind is Kind.CATEGORY:
+            add(
+                "ExpectColumnValuesToBeInSet",
+                f"is one of {list(col.allowed)}",
+                column=col.name,
+                value_set=list(col.allowed),
+            )
+        else:
+            add(
+                "ExpectColumnValuesToBeBetween",
+                f"is between {col.minimum:g} and {col.maximum:g}",
+                column=col.name,
+                min_value=col.minimum,
+                max_value=col.maximum,
+            )
+    return checks
+
+
 def parsed_view(raw: pd.DataFrame) -> pd.DataFrame:
     """The raw snapshot with its numeric columns parsed (unparseable text becomes NA)."""
     view = raw.copy()
@@ -152,7 +201,19 @@ def _quiet_gx() -> None:
 
 
 def run_checks(raw: pd.DataFrame, checks: list[Check]) -> list[Outcome]:
-    """Run the checks with Great Expectations (an ephemeral context: nothing written to disk)."""
+    """Run the raw-data checks on the raw snapshot and its parsed view."""
+    frames = {"raw": raw}
+    if any(c.view == "parsed" for c in checks):
+        frames["parsed"] = parsed_view(raw)
+    return run_suite(frames, checks)
+
+
+def run_suite(frames: dict[str, pd.DataFrame], checks: list[Check]) -> list[Outcome]:
+    """Run each check on the frame of its view with Great Expectations.
+
+    An ephemeral context: nothing is written to disk. Failing rows are named by
+    their lineage columns when the frame has them.
+    """
     _quiet_gx()
     import great_expectations as gx  # slow import (about 2 s): only the validate stage pays
     import great_expectations.expectations as gxe
@@ -161,17 +222,15 @@ def run_checks(raw: pd.DataFrame, checks: list[Check]) -> list[Outcome]:
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = ctx.data_sources.add_pandas("snapshot")
-    frames = {"raw": raw, "parsed": parsed_view(raw)}
-    index_columns = [c for c in LINEAGE if c in raw.columns]
-    result_format: dict[str, Any] = {"result_format": "COMPLETE"}
-    if index_columns:
-        result_format["unexpected_index_column_names"] = index_columns
-
     outcomes: dict[int, Outcome] = {}
     for view, frame in frames.items():
         selected = [c for c in checks if c.view == view]
         if not selected:
             continue
+        index_columns = [c for c in LINEAGE if c in frame.columns]
+        result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+        if index_columns:
+            result_format["unexpected_index_column_names"] = index_columns
         suite = gx.ExpectationSuite(name=f"churn_{view}")
         for check in selected:
             expectation = getattr(gxe, check.expectation)(**check.kwargs, meta={"id": check.id})
@@ -246,7 +305,17 @@ def missing_and_extra(columns: list[str]) -> tuple[list[str], list[str]]:
     return sorted(expected - present), sorted(present - expected)
 
 
-def describe_failures(summary: dict[str, Any], columns: list[str]) -> str:
+RAW_ADVICE = (
+    "fix the source, or, for a few bad rows in an otherwise good batch, "
+    "raise validate.row_error_tolerance in params.yaml so that clean quarantines them"
+)
+CLEAN_ADVICE = (
+    "clean data must meet the contract exactly: a failure here means a cleaning rule "
+    "(src/churn/cleaning.py) and the contract (src/churn/contract.py) disagree"
+)
+
+
+def describe_failures(summary: dict[str, Any], columns: list[str], advice: str = RAW_ADVICE) -> str:
     """A message naming each failed expectation, its counts, example values and lines."""
     failed = [e for e in summary["expectations"] if not e["success"]]
     head = (
@@ -278,10 +347,7 @@ def describe_failures(summary: dict[str, Any], columns: list[str]) -> str:
             shown = ", ".join(f"{x['file']}:{x['line']}" for x in e["lines"])
             text += f"\n      at: {shown}"
         lines.append(text)
-    lines.append(
-        "  what to do: fix the source, or, for a few bad rows in an otherwise good batch, "
-        "raise validate.row_error_tolerance in params.yaml so that clean quarantines them"
-    )
+    lines.append(f"  what to do: {advice}")
     return "\n".join(lines)
 
 
@@ -289,3 +355,9 @@ def validate(raw: pd.DataFrame, params: ValidateParams, data: str) -> dict[str, 
     """Validate a raw snapshot; return the summary (``summary['success']`` says if it passed)."""
     checks = build_checks(list(raw.columns), params)
     return summarize(run_checks(raw, checks), data, len(raw))
+
+
+def validate_clean(cleaned: pd.DataFrame, data: str) -> dict[str, Any]:
+    """Validate clean data against the contract; return the summary (as ``validate``)."""
+    checks = build_clean_checks()
+    return summarize(run_suite({"clean": cleaned}, checks), data, len(cleaned))
