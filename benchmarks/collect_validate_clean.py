@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from churn.sandbox import REPO_ROOT, environment
-from churn.synthetic import make_large_csv
+from churn.synthetic import make_in_subprocess
 
 TARGET_SECONDS = 30
 TARGET_MIB = 2048
@@ -59,7 +59,7 @@ def main() -> None:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        source = make_large_csv(
+        source = make_in_subprocess(
             REPO_ROOT / "data/external/telco_customer_churn.csv",
             work / "big.csv",
             args.rows,

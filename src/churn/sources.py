@@ -25,7 +25,7 @@ from churn.config import CsvSource, HttpSource, ParquetSource, Source, SqlSource
 from churn.contract import SOURCE_FILE, SOURCE_LINE
 from churn.errors import DataError
 
-BLOCK_SIZE = 16 << 20  # bytes of CSV per streamed block
+BLOCK_SIZE = 2 << 20  # bytes of CSV per streamed block: peak memory is a multiple of it
 
 
 def list_files(path: Path, pattern: str) -> list[Path]:
@@ -99,12 +99,16 @@ def _csv_blocks(path: Path, source: CsvSource, label: str) -> Iterator[pa.Record
     )
     line = 2  # the first data row; the header is line 1
     try:
-        reader = pacsv.open_csv(
-            path, read_options=read, parse_options=parse, convert_options=convert
-        )
-        for batch in reader:
-            yield with_lineage(batch, label, line)
-            line += batch.num_rows
+        # A Python file object, not the path: given a path, Arrow read far ahead of the
+        # consumer (peak memory grew with the file: 822 MiB for 329 MiB of CSV); from a
+        # file object it reads block by block and memory stays flat.
+        with path.open("rb") as fh:
+            reader = pacsv.open_csv(
+                fh, read_options=read, parse_options=parse, convert_options=convert
+            )
+            for batch in reader:
+                yield with_lineage(batch, label, line)
+                line += batch.num_rows
     except pa.ArrowInvalid as exc:
         message = str(exc)
         if "UTF8" in message or "utf8" in message.lower():

@@ -72,3 +72,25 @@ def write_csv(table: pa.Table, path: Path) -> Path:
 def make_large_csv(source_csv: Path, output: Path, rows: int, seed: int = 0) -> Path:
     """A CSV of ``rows`` resampled Telco rows at ``output``."""
     return write_csv(resample(read_text(source_csv), rows, seed), output)
+
+
+def make_in_subprocess(source_csv: Path, output: Path, rows: int, seed: int = 0) -> Path:
+    """``make_large_csv`` in a child process.
+
+    A memory measurement of a later child (``os.wait4``'s ``ru_maxrss``) counts the
+    pages it inherits from its parent at fork: building the table here would add
+    hundreds of MB to every figure. Generating it in its own process keeps the
+    measuring process small.
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from churn.synthetic import make_large_csv; "
+        "make_large_csv(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(source_csv), str(output), str(rows), str(seed)],
+        check=True,
+    )
+    return output
