@@ -11,7 +11,7 @@ from churn.config import ValidateParams, load_section
 from churn.errors import DataError
 from churn.io import read_parquet, write_json
 from churn.stage import log, parser, run
-from churn.validation import describe_failures, validate
+from churn.validation import explain_failures, snapshot_origin, validate
 
 
 def main(args) -> None:
@@ -20,7 +20,8 @@ def main(args) -> None:
     summary = validate(raw, params, data=str(args.input))
     write_json(summary, args.summary)
     if not summary["success"]:
-        raise DataError(describe_failures(summary, list(raw.columns)))
+        origin = snapshot_origin(args.input)
+        raise DataError(explain_failures(summary, list(raw.columns), origin))
     log.info("%s rows pass all %s expectations", f"{len(raw):,}", summary["evaluated"])
 
 

@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from churn.config import CsvSource, HttpSource, ParquetSource, Source, SqlSource
-from churn.contract import SOURCE_FILE, SOURCE_LINE
+from churn.contract import SOURCE_FILE, SOURCE_LINE, SOURCE_METADATA_KEY
 from churn.errors import DataError
 
 BLOCK_SIZE = 2 << 20  # bytes of CSV per streamed block: peak memory is a multiple of it
@@ -209,14 +209,16 @@ def collect(source: Source, output: Path, root: Path = Path(".")) -> int:
     rows = 0
     tmp = output.with_suffix(output.suffix + ".tmp")
     try:
+        origin = {SOURCE_METADATA_KEY: describe(source).encode()}
         for batch in iter_source(source, root):
             if writer is None:
-                writer = pq.ParquetWriter(tmp, batch.schema, compression="snappy")
+                schema = batch.schema.with_metadata(origin)
+                writer = pq.ParquetWriter(tmp, schema, compression="snappy")
             if batch.num_rows:  # a query with no rows yields one empty batch: its schema
                 writer.write_batch(batch)
             rows += batch.num_rows
         if writer is None:  # a header-only source yields no batch
-            header = _header_only_schema(source, root)
+            header = _header_only_schema(source, root).with_metadata(origin)
             writer = pq.ParquetWriter(tmp, header, compression="snappy")
     finally:
         if writer is not None:

@@ -18,7 +18,14 @@ import pandas as pd
 
 from churn import contract
 from churn.config import ValidateParams
-from churn.contract import LINEAGE, SOURCE_FILE, SOURCE_LINE, Column, Kind
+from churn.contract import (
+    LINEAGE,
+    SOURCE_FILE,
+    SOURCE_LINE,
+    SOURCE_METADATA_KEY,
+    Column,
+    Kind,
+)
 
 MAX_EXAMPLES = 5
 MAX_LINES = 10
@@ -385,3 +392,24 @@ def validate_clean(cleaned: pd.DataFrame, data: str) -> dict[str, Any]:
     """Validate clean data against the contract; return the summary (as ``validate``)."""
     checks = build_clean_checks()
     return summarize(run_suite({"clean": cleaned}, checks), data, len(cleaned))
+
+
+def snapshot_origin(path: str | os.PathLike[str]) -> str | None:
+    """The source a raw snapshot was collected from, as recorded by collect (if it was)."""
+    import pyarrow.parquet as pq
+
+    value = (pq.read_schema(path).metadata or {}).get(SOURCE_METADATA_KEY)
+    return value.decode() if value else None
+
+
+def explain_failures(summary: dict[str, Any], columns: list[str], origin: str | None) -> str:
+    """``describe_failures`` naming the source too, and saying so when it has no rows."""
+    head, *rest = describe_failures(summary, columns).split("\n")
+    if origin:
+        head = f"{head}\n  source: {origin}"
+    if summary["rows"] == 0:
+        head += (
+            "\n  the source has no data rows: a header-only file, or a query or API "
+            "that returned nothing"
+        )
+    return "\n".join([head, *rest])
