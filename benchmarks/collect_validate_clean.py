@@ -74,11 +74,15 @@ def main() -> None:
         py, stages = sys.executable, REPO_ROOT / "stages"
         commands = {
             "collect": [py, stages / "collect.py", "--output", "raw.parquet"],
-            "validate": [py, stages / "validate.py", "--input", "raw.parquet"]
-            + ["--summary", "raw.json"],
-            "clean": [py, stages / "clean.py", "--input", "raw.parquet"]
-            + ["--output", "clean.parquet", "--quarantine", "quarantine.parquet"]
-            + ["--metrics", "clean_metrics.json", "--summary", "clean.json"],
+            "validate": [
+                *(py, stages / "validate.py", "--input", "raw.parquet"),
+                *("--summary", "raw.json"),
+            ],
+            "clean": [
+                *(py, stages / "clean.py", "--input", "raw.parquet", "--output", "clean.parquet"),
+                *("--quarantine", "quarantine.parquet", "--metrics", "clean_metrics.json"),
+                *("--summary", "clean.json"),
+            ],
         }
         results = {name: measured([str(a) for a in cmd], work) for name, cmd in commands.items()}
         size = source.stat().st_size / 2**20

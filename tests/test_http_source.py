@@ -41,9 +41,7 @@ def test_page_numbers_are_followed_until_an_empty_page(tmp_path, records, telco_
     api = Api(records)
     with serve(api) as base:
         raw = snapshot(source(f"{base}/customers", query={"per_page": 100}), tmp_path)
-    pd.testing.assert_frame_equal(
-        raw[list(COLUMN_NAMES)], telco_text.head(250), check_dtype=False
-    )
+    pd.testing.assert_frame_equal(raw[list(COLUMN_NAMES)], telco_text.head(250), check_dtype=False)
     assert raw[SOURCE_FILE].drop_duplicates().tolist() == [
         f"http:{base}/customers#page={n}" for n in (1, 2, 3)
     ]
@@ -62,9 +60,7 @@ def test_next_links_are_followed(tmp_path, records, telco_text, style):
         else:
             settings |= {"records": ""}
         raw = snapshot(source(f"{base}/customers", **settings), tmp_path)
-    pd.testing.assert_frame_equal(
-        raw[list(COLUMN_NAMES)], telco_text.head(250), check_dtype=False
-    )
+    pd.testing.assert_frame_equal(raw[list(COLUMN_NAMES)], telco_text.head(250), check_dtype=False)
     assert len(api.requests) == 3
 
 
@@ -110,12 +106,12 @@ def test_a_server_that_never_answers_times_out_clearly(tmp_path, records):
 
 
 def test_records_missing_from_the_page_and_empty_api(tmp_path, records):
-    with serve(Api(records)) as base:
-        with pytest.raises(DataError, match=r"page=1: the page has no key 'items'"):
-            snapshot(source(f"{base}/customers", records="items"), tmp_path)
-    with serve(Api([])) as base:
-        with pytest.raises(DataError, match=r"page=1: the API returned no records"):
-            snapshot(source(f"{base}/customers"), tmp_path)
+    no_key = pytest.raises(DataError, match=r"page=1: the page has no key 'items'")
+    with serve(Api(records)) as base, no_key:
+        snapshot(source(f"{base}/customers", records="items"), tmp_path)
+    no_records = pytest.raises(DataError, match=r"page=1: the API returned no records")
+    with serve(Api([])) as base, no_records:
+        snapshot(source(f"{base}/customers"), tmp_path)
 
 
 def test_a_record_with_different_fields_names_page_and_line(tmp_path, records):

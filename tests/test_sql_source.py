@@ -125,8 +125,12 @@ def test_fingerprint_follows_the_data(tmp_path, telco_text):
     with sqlite3.connect(db) as con:
         con.execute("UPDATE customers SET tenure = tenure + 1 WHERE rowid = 7")
     assert fingerprint(src) != first
-    cheap = sql(db, table="customers", fingerprint_query="SELECT count(*), sum(tenure) FROM customers")
-    assert fingerprint(cheap)["fingerprint_query"] == [f"50\t{telco_text.head(50)['tenure'].astype(int).sum() + 1}"]
+    cheap = sql(
+        db, table="customers", fingerprint_query="SELECT count(*), sum(tenure) FROM customers"
+    )
+    assert fingerprint(cheap)["fingerprint_query"] == [
+        f"50\t{telco_text.head(50)['tenure'].astype(int).sum() + 1}"
+    ]
 
 
 def run_stage(name: str, workdir: Path, env: dict[str, str], *args: str):
@@ -143,7 +147,9 @@ def run_stage(name: str, workdir: Path, env: dict[str, str], *args: str):
 def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_path, database):
     url = f"sqlite:///{database}"
     env = {**environment(), "CHURN_DB_URL": url}
-    params = {"collect": {"source": {"kind": "sql", "url_env": "CHURN_DB_URL", "table": "customers"}}}
+    params = {
+        "collect": {"source": {"kind": "sql", "url_env": "CHURN_DB_URL", "table": "customers"}}
+    }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     state = run_stage("source_state", tmp_path, env, "--output", "state.json")
     result = run_stage("collect", tmp_path, env, "--output", "raw.parquet")

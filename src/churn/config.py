@@ -110,9 +110,7 @@ class HttpSource(Strict):
         return self
 
 
-Source = Annotated[
-    CsvSource | ParquetSource | SqlSource | HttpSource, Field(discriminator="kind")
-]
+Source = Annotated[CsvSource | ParquetSource | SqlSource | HttpSource, Field(discriminator="kind")]
 
 
 class CollectParams(Strict):

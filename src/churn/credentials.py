@@ -22,7 +22,9 @@ from churn.errors import ConfigError
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MASK = "***"
 #: Header and query-parameter names whose value is a credential.
-SECRET_NAME = re.compile(r"auth|token|key|secret|password|passwd|pwd|signature|cookie|session", re.I)
+SECRET_NAME = re.compile(
+    r"auth|token|key|secret|password|passwd|pwd|signature|cookie|session", re.I
+)
 
 
 class Resolved(str):

@@ -239,4 +239,3 @@ def _paginate(source: HttpSource, pages: _Pages) -> Iterator[pa.RecordBatch]:
         file=pages.where(source.max_pages),
         hint="raise collect.source.max_pages, or check that the API's pagination ends",
     )
-

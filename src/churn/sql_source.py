@@ -115,10 +115,8 @@ def iter_sql(source: SqlSource) -> Iterator[pa.RecordBatch]:
     engine, url = engine_for(source)
     try:
         with masked_logs(list(url.secrets)), engine.connect() as conn:
-            result = conn.execution_options(yield_per=source.chunk_rows).execute(
-                statement(source)
-            )
-            names = [str(k) for k in result.keys()]
+            result = conn.execution_options(yield_per=source.chunk_rows).execute(statement(source))
+            names = [str(k) for k in result.keys()]  # noqa: SIM118 - a Result, not a dict
             line = 1
             empty = True
             for rows in result.partitions(source.chunk_rows):

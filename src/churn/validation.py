@@ -235,7 +235,6 @@ def run_suite(frames: dict[str, pd.DataFrame], checks: list[Check]) -> list[Outc
     import great_expectations as gx  # slow import (about 2 s): only the validate stage pays
     import great_expectations.expectations as gxe
     from great_expectations.data_context.types.base import ProgressBarsConfig
-
     from great_expectations.execution_engine import pandas_execution_engine
 
     # GX fingerprints every batch under 1 GB (an md5 over pandas' hash of each row), a
