@@ -130,7 +130,7 @@ class _Pages:
         except ValueError as exc:
             raise DataError(
                 f"the response is not valid JSON ({redact(str(exc), self.secrets)}); "
-                f"it starts with {response.text[:60]!r}",
+                f"it starts with {redact(response.text[:60], self.secrets)!r}",
                 file=self.where(page),
                 expected="a JSON document with the list of records under "
                 f"{self.source.records or 'its top level'!r}",
