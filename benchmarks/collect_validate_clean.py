@@ -3,9 +3,10 @@
 Makes a CSV of ``--rows`` rows (default 1,000,000): a seeded resample of the
 bundled Telco data with new unique identifiers. Then runs the three stage
 scripts, each as its own process with this repository's params.yaml pointed at
-that file, and measures each one's wall time and peak resident memory
-(``os.wait4``'s ``ru_maxrss``). Target on a 2-core machine: under 30 s in total
-and under 2 GB peak for the three.
+that file, and measures each one's wall time, CPU time and peak resident memory
+(``os.wait4``'s ``ru_maxrss``, taken by a small trampoline process: see
+churn.measure). Target on a 2-core machine: under 30 s in total and under 2 GB
+peak for the three.
 
     python benchmarks/collect_validate_clean.py [--rows 1000000] [--seed 0] [--keep DIR]
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from churn.measure import measure
 from churn.sandbox import REPO_ROOT, environment
 from churn.synthetic import make_in_subprocess
 
@@ -35,15 +36,10 @@ def measured(args: list[str], cwd: Path) -> tuple[float, float, float]:
     CPU time is shown beside wall time because wall time grows when other work
     shares the cores; exits if the process fails.
     """
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, env=environment(), stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{err}")
-    cpu = usage.ru_utime + usage.ru_stime
-    return wall, cpu, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    run = measure(args, cwd, environment())
+    if run.exit_code != 0:
+        raise SystemExit(f"{' '.join(map(str, args))} failed:\n{run.stderr}")
+    return run.wall, run.cpu, run.peak_mib
 
 
 def main() -> None:

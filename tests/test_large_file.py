@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from churn.measure import measure
 from churn.sandbox import REPO_ROOT, environment
 from churn.synthetic import make_in_subprocess
 from tests.conftest import TELCO_CSV
@@ -28,19 +27,17 @@ def test_collect_streams_a_large_csv_in_bounded_memory(tmp_path):
         yaml.safe_dump({"collect": {"source": {"kind": "csv", "path": "big.csv"}}})
     )
     try:
-        proc = subprocess.Popen(
-            [sys.executable, str(REPO_ROOT / "stages" / "collect.py"), "--output", "raw.parquet"],
+        run = measure(
+            [sys.executable, REPO_ROOT / "stages" / "collect.py", "--output", "raw.parquet"],
             cwd=tmp_path,
             env=environment(),
-            stderr=subprocess.PIPE,
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read().decode()
-        peak_mib = usage.ru_maxrss / 1024
+        assert run.exit_code == 0, run.stderr
         # The file is streamed in 2 MiB blocks: memory does not grow with the file
         # (measured: about 270 MiB, mostly the interpreter and libraries, for 130 MiB
         # and for 330 MiB files alike).
-        assert peak_mib < min(size_mib, 450), f"peak {peak_mib:.0f} MiB for {size_mib:.0f} MiB"
+        peak = run.peak_mib
+        assert peak < min(size_mib, 450), f"peak {peak:.0f} MiB for {size_mib:.0f} MiB"
         meta = pq.read_metadata(tmp_path / "raw.parquet")
         assert meta.num_rows == ROWS
     finally:
