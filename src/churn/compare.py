@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from churn.errors import ChurnError
 from churn.evaluation import metric_direction
 from churn.pr_comment import MARKER
@@ -213,18 +215,31 @@ def prepare_spec(spec: dict[str, Any], base: str) -> dict[str, Any]:
     return spec
 
 
+def declared_plots(cwd: Path) -> set[str]:
+    """The ids of the top-level ``plots:`` in this workspace's ``dvc.yaml``."""
+    plots = (yaml.safe_load((Path(cwd) / "dvc.yaml").read_text()) or {}).get("plots") or []
+    return {(next(iter(item)) if isinstance(item, dict) else str(item)) for item in plots if item}
+
+
 def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "plot"
 
 
 def render_plots(base: str, cwd: Path, out_dir: Path, scale: float = 1.5) -> dict[str, Path]:
-    """Draw every top-level plot of both revisions as ``<out_dir>/<slug>.png``."""
+    """Draw each top-level plot of this workspace, both revisions in one image, as PNG.
+
+    Only the plots ``dvc.yaml`` declares at the top level are drawn: they carry the
+    titles, axes and overlays; anything else DVC finds in the base is left out.
+    """
     import vl_convert  # imported here: only this step needs it
 
     data = dvc_json(["plots", "diff", base], cwd).get("data", {})
+    wanted = declared_plots(cwd)
     out_dir.mkdir(parents=True, exist_ok=True)
     images: dict[str, Path] = {}
     for name in data:  # dvc.yaml order
+        if name.removeprefix("dvc.yaml::") not in wanted:
+            continue  # e.g. a base whose stages still declared raw plot files
         for index, item in enumerate(data[name]):
             if item.get("type") != "vega":
                 continue  # image plots (PNG outputs) are not part of this pipeline
@@ -287,7 +302,7 @@ def render_markdown(comparison: Comparison) -> str:
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     lines = [
         MARKER,
-        f"## Model comparison: {THIS} (`{c.head_commit[:10]}`) vs base `{base}` "
+        f"## Model comparison: {THIS} (workspace on `{c.head_commit[:10]}`) vs base `{base}` "
         f"(`{c.base_commit[:10]}`)",
         "",
         f"**Metrics:** {summary or 'none found'}. "
