@@ -383,3 +383,14 @@ def test_offline_plots_template_is_configured_and_matches_its_pins():
     for bundle in build.BUNDLES:
         pinned_major = bundle.version.split(".")[0]
         assert re.search(rf"npm/{bundle.package}@{pinned_major}\.", VegaRenderer.SCRIPTS)
+
+
+def test_roc_and_calibration_use_the_diagonal_template():
+    plots = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["plots"]
+    templates = {next(iter(p)): p[next(iter(p))]["template"] for p in plots}
+    assert templates["ROC"] == templates["Calibration"] == "with_diagonal"
+    template = json.loads((REPO_ROOT / ".dvc/plots/with_diagonal.json").read_text())
+    data_layer, diagonal = template["layer"]
+    assert template["data"]["values"] == "<DVC_METRIC_DATA>"
+    assert data_layer["encoding"]["color"] == "<DVC_METRIC_COLOR>"
+    assert diagonal["data"]["values"] == [{"diagonal": 0}, {"diagonal": 1}]
