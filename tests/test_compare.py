@@ -13,6 +13,8 @@ import re
 import subprocess
 import sys
 import threading
+from email.parser import BytesParser
+from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -262,7 +264,7 @@ def test_pr_comment_is_created_once_then_updated_in_place(github, tmp_path):
     mine = [c for c in handler.comments if MARKER in c["body"]]
     assert len(mine) == 1 and len(handler.comments) == 121
     assert "## second run" in mine[0]["body"] and "first run" not in mine[0]["body"]
-    assert "[Workflow run and report artifact](https://github.invalid/" in mine[0]["body"]
+    assert "[CI run and report artifact](https://github.invalid/" in mine[0]["body"]
     assert handler.comments[5]["body"] == "review comment 5"  # others untouched
     patches = [path for method, path in handler.calls if method == "PATCH"]
     assert patches == ["/repos/acme/churn/issues/comments/1120"]
@@ -282,6 +284,77 @@ def test_pr_comment_reports_api_errors_clearly(github, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+class FakeGitLab(FakeGitHub):
+    """Merge-request notes and project uploads of the GitLab v4 API, in memory."""
+
+    uploads: dict[str, bytes]
+
+    def _authorized(self) -> bool:
+        if self.headers.get("PRIVATE-TOKEN") != "test-token":
+            self._reply(401, {"message": "401 Unauthorized"})
+            return False
+        return True
+
+    def do_POST(self) -> None:
+        if not self.path.endswith("/uploads"):
+            super().do_POST()
+            return
+        self.calls.append(("POST", self.path))
+        if not self._authorized():
+            return
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        message = BytesParser(policy=default).parsebytes(
+            b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw
+        )
+        (part,) = message.iter_parts()
+        name = part.get_filename()
+        url = f"/uploads/{len(self.uploads):032x}/{name}"
+        self.uploads[url] = part.get_payload(decode=True)
+        self._reply(201, {"url": url, "markdown": f"![{name}]({url})"})
+
+    def do_PUT(self) -> None:
+        self.do_PATCH()
+
+
+def test_gitlab_note_is_upserted_with_images_uploaded_to_the_instance(tmp_path):
+    handler = type("Handler", (FakeGitLab,), {"comments": [], "calls": [], "uploads": {}})
+    handler.comments.append({"id": 1, "body": "LGTM"})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api = f"http://127.0.0.1:{server.server_address[1]}/api/v4"
+    report = tmp_path / "report.md"
+    (tmp_path / "plots").mkdir()
+    png = bytes(range(256)) * 4  # binary content must arrive intact
+    (tmp_path / "plots" / "roc.png").write_bytes(png)
+    report.write_text(f"{MARKER}\n![ROC](plots/roc.png)\n")
+    env = environment() | {"GITLAB_TOKEN": "test-token", "CI_MERGE_REQUEST_IID": "3"}
+    command = [
+        sys.executable,
+        str(REPO_ROOT / "scripts/pr_comment.py"),
+        "--platform",
+        "gitlab",
+        "--report",
+        str(report),
+        "--project",
+        "acme/churn",
+        "--api-url",
+        api,
+    ]
+    try:
+        for expected in ("created comment 1001", "updated comment 1001"):
+            result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+            assert result.returncode == 0, result.stderr
+            assert f"{expected} on acme/churn#3" in result.stdout
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(handler.comments) == 2 and handler.comments[0]["body"] == "LGTM"
+    assert list(handler.uploads.values()) == [png, png]
+    assert f"![ROC]({list(handler.uploads)[-1]})" in handler.comments[1]["body"]
+    paths = {path for _, path in handler.calls}
+    assert "/api/v4/projects/acme%2Fchurn/merge_requests/3/notes/1001" in paths
+
+
 # ------------------------------------------------------------------ CI files
 
 
@@ -295,6 +368,10 @@ def check_commands(commands: list[str]) -> list[str]:
     targets = make_targets()
     used = []
     for command in commands:
+        # valid shell once the CI system has expanded its own ${{ ... }} expressions
+        shell = re.sub(r"\$\{\{[^}]*\}\}", "x", command)
+        syntax = subprocess.run(["bash", "-n", "-c", shell], capture_output=True, text=True)
+        assert syntax.returncode == 0, f"{command!r}: {syntax.stderr}"
         for target in re.findall(r"\bmake\s+([a-z][\w-]*)", command):
             assert target in targets, f"{command!r}: no make target {target!r}"
             used.append(f"make {target}")
@@ -331,7 +408,8 @@ def test_gitlab_ci_mirrors_the_workflow():
     config = yaml.safe_load((REPO_ROOT / ".gitlab-ci.yml").read_text())
     job = config["merge-request-compare"]
     used = check_commands(job["script"])
-    assert used == ["make test", "make repro", "make compare"]
+    assert used == ["make test", "make repro", "make compare", "scripts/pr_comment.py"]
+    assert "--platform gitlab" in job["script"][-1]
     assert job["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
     assert job["artifacts"]["paths"] == ["reports/compare/"]
 

@@ -9,16 +9,21 @@ change when the branch moves on, and nothing is sent to a third-party image host
 
 The commit is built with git plumbing (hash-object, a throwaway index, commit-tree),
 so the checked-out branch, its index and its working tree are never touched.
+
+On GitLab the same report becomes one merge-request note, and the images go to the
+project's own uploads on that GitLab instance (``POST /projects/:id/uploads``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import subprocess
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -112,63 +117,141 @@ def image_paths(markdown: str) -> list[str]:
 # ---------------------------------------------------------------- the comment
 
 
-class GitHub:
-    """The few REST calls needed to keep one comment up to date (stdlib only)."""
+def _call(req: urllib.request.Request) -> Any:
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")[:500]
+        where = f"{req.get_method()} {req.full_url}"
+        raise PublishError(f"{where}: HTTP {exc.code}: {detail}") from None
+    except urllib.error.URLError as exc:
+        raise PublishError(f"{req.get_method()} {req.full_url}: {exc.reason}") from None
+    return json.loads(body) if body else None
 
-    def __init__(self, api_url: str, repository: str, token: str) -> None:
+
+class CommentThread:
+    """One pull/merge request's comments: keep a single marked comment up to date."""
+
+    #: Both GitHub and GitLab page lists by this many items at most.
+    PAGE = 100
+    #: The HTTP method that edits a comment.
+    EDIT = "PATCH"
+    #: GitHub rejects longer comment bodies; GitLab's limit is higher.
+    MAX_BODY = MAX_BODY
+
+    def __init__(self, api_url: str, token: str) -> None:
         self.api_url = api_url.rstrip("/")
-        self.repository = repository
         self.token = token
+
+    def headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def list_path(self, number: int) -> str:
+        raise NotImplementedError
+
+    def item_path(self, number: int, comment_id: int) -> str:
+        raise NotImplementedError
 
     def request(self, method: str, path: str, payload: dict | None = None) -> Any:
         data = json.dumps(payload).encode() if payload is not None else None
-        req = urllib.request.Request(
-            f"{self.api_url}{path}",
-            data=data,
-            method=method,
-            headers={
-                "Authorization": f"Bearer {self.token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": "2022-11-28",
-                "Content-Type": "application/json",
-                "User-Agent": "churn-compare",
-            },
+        headers = {**self.headers(), "Content-Type": "application/json"}
+        headers["User-Agent"] = "churn-compare"
+        return _call(
+            urllib.request.Request(
+                f"{self.api_url}{path}", data=data, method=method, headers=headers
+            )
         )
-        try:
-            with urllib.request.urlopen(req, timeout=30) as response:
-                body = response.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")[:500]
-            raise PublishError(f"{method} {path}: HTTP {exc.code}: {detail}") from None
-        return json.loads(body) if body else None
 
-    def comments(self, pr: int) -> list[dict]:
+    def comments(self, number: int) -> list[dict]:
         found: list[dict] = []
         page = 1
         while True:
             batch = self.request(
-                "GET", f"/repos/{self.repository}/issues/{pr}/comments?per_page=100&page={page}"
+                "GET", f"{self.list_path(number)}?per_page={self.PAGE}&page={page}"
             )
             found.extend(batch)
-            if len(batch) < 100:
+            if len(batch) < self.PAGE:
                 return found
             page += 1
 
-    def upsert(self, pr: int, body: str, marker: str = MARKER) -> tuple[str, int]:
+    def upsert(self, number: int, body: str, marker: str = MARKER) -> tuple[str, int]:
         """Update the comment that holds ``marker``, or create it: ("updated"|"created", id)."""
-        if len(body) > MAX_BODY:
-            note = "\n\n*(report truncated: see the workflow artifact for all of it)*\n"
-            body = body[: MAX_BODY - len(note)] + note
-        mine = [c for c in self.comments(pr) if marker in (c.get("body") or "")]
+        if len(body) > self.MAX_BODY:
+            note = "\n\n*(report truncated: see the CI artifact for all of it)*\n"
+            body = body[: self.MAX_BODY - len(note)] + note
+        mine = [c for c in self.comments(number) if marker in (c.get("body") or "")]
         if mine:
-            comment = mine[0]
-            self.request(
-                "PATCH",
-                f"/repos/{self.repository}/issues/comments/{comment['id']}",
-                {"body": body},
-            )
-            return "updated", comment["id"]
-        created = self.request(
-            "POST", f"/repos/{self.repository}/issues/{pr}/comments", {"body": body}
-        )
+            comment_id = mine[0]["id"]
+            self.request(self.EDIT, self.item_path(number, comment_id), {"body": body})
+            return "updated", comment_id
+        created = self.request("POST", self.list_path(number), {"body": body})
         return "created", created["id"]
+
+
+class GitHub(CommentThread):
+    """Issue comments of a GitHub pull request (REST v3)."""
+
+    def __init__(self, api_url: str, repository: str, token: str) -> None:
+        super().__init__(api_url, token)
+        self.repository = repository
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        }
+
+    def list_path(self, number: int) -> str:
+        return f"/repos/{self.repository}/issues/{number}/comments"
+
+    def item_path(self, number: int, comment_id: int) -> str:
+        return f"/repos/{self.repository}/issues/comments/{comment_id}"
+
+
+class GitLab(CommentThread):
+    """Notes of a GitLab merge request (REST v4); images go to the project's uploads."""
+
+    EDIT = "PUT"
+    MAX_BODY = 1_000_000
+
+    def __init__(self, api_url: str, project: str, token: str) -> None:
+        super().__init__(api_url, token)
+        self.project = urllib.parse.quote(str(project), safe="")
+
+    def headers(self) -> dict[str, str]:
+        return {"PRIVATE-TOKEN": self.token}
+
+    def list_path(self, number: int) -> str:
+        return f"/projects/{self.project}/merge_requests/{number}/notes"
+
+    def item_path(self, number: int, comment_id: int) -> str:
+        return f"{self.list_path(number)}/{comment_id}"
+
+    def upload(self, file: Path) -> str:
+        """Store ``file`` on this GitLab instance (project uploads); return its Markdown URL."""
+        boundary = "churn-compare-" + hashlib.sha256(Path(file).read_bytes()).hexdigest()[:24]
+        body = b"".join(
+            [
+                f"--{boundary}\r\n".encode(),
+                f'Content-Disposition: form-data; name="file"; filename="{Path(file).name}"\r\n'.encode(),
+                b"Content-Type: image/png\r\n\r\n",
+                Path(file).read_bytes(),
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+        headers = {
+            **self.headers(),
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "User-Agent": "churn-compare",
+        }
+        result = _call(
+            urllib.request.Request(
+                f"{self.api_url}/projects/{self.project}/uploads",
+                data=body,
+                method="POST",
+                headers=headers,
+            )
+        )
+        return result["url"]
