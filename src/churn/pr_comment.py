@@ -235,7 +235,9 @@ class GitLab(CommentThread):
         body = b"".join(
             [
                 f"--{boundary}\r\n".encode(),
-                f'Content-Disposition: form-data; name="file"; filename="{Path(file).name}"\r\n'.encode(),
+                b'Content-Disposition: form-data; name="file"; filename="'
+                + Path(file).name.encode()
+                + b'"\r\n',
                 b"Content-Type: image/png\r\n\r\n",
                 Path(file).read_bytes(),
                 f"\r\n--{boundary}--\r\n".encode(),
