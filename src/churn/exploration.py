@@ -263,9 +263,9 @@ def plot_pairs(df: pd.DataFrame, params: ExploreParams) -> Figure:
 
 def plot_churn_rate_by_category(df: pd.DataFrame, params: ExploreParams) -> Figure:
     names = contract.CATEGORICAL_FEATURES
-    ncols = 4
+    ncols = 3  # wide enough for the long level names, still readable when scaled down
     nrows = -(-len(names) // ncols)
-    fig = _figure(4.6 * ncols, 2.6 * nrows)
+    fig = _figure(5.2 * ncols, 2.4 * nrows)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     churned = churn_flags(df)
     overall = float(churned.mean())
