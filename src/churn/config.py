@@ -148,6 +148,22 @@ class EvaluateParams(Strict):
     threshold: float = Field(gt=0, lt=1)
 
 
+# --- explore -----------------------------------------------------------------------------
+
+
+class ExploreParams(Strict):
+    #: Tukey's rule: a value is an outlier when it lies more than this many IQRs
+    #: below the first quartile or above the third.
+    iqr_multiplier: float = Field(gt=0)
+    #: Bins of the histograms.
+    histogram_bins: int = Field(ge=2, le=500)
+    #: Resolution of the PNG plots.
+    dpi: int = Field(ge=30, le=300)
+    #: The pair plot draws at most this many customers (a seeded sample beyond that).
+    scatter_max_points: int = Field(ge=100)
+    seed: int
+
+
 SECTIONS: dict[str, type[Strict]] = {
     "collect": CollectParams,
     "validate": ValidateParams,
@@ -156,6 +172,7 @@ SECTIONS: dict[str, type[Strict]] = {
     "split": SplitParams,
     "train": TrainParams,
     "evaluate": EvaluateParams,
+    "explore": ExploreParams,
 }
 
 S = TypeVar("S", bound=Strict)
