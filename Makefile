@@ -73,3 +73,11 @@ lock: ## Re-resolve requirements.lock from pyproject.toml (needs the network)
 .PHONY: clean
 clean: ## Remove the environment and tool caches (not the DVC cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache dvc_plots
+
+.PHONY: serve
+serve: $(STAMP) ## Serve the workspace model on http://127.0.0.1:8000 (run `make repro` first)
+	$(RUN) python -m churn.serving --host 127.0.0.1 --port 8000
+
+.PHONY: bench-serve
+bench-serve: $(STAMP) ## Benchmark the prediction service: latency, throughput, batch of 1,000
+	$(RUN) python benchmarks/serve.py

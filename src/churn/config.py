@@ -148,6 +148,18 @@ class EvaluateParams(Strict):
     threshold: float = Field(gt=0, lt=1)
 
 
+# --- serve (the prediction service; no pipeline stage reads it) ----------------------------
+
+
+class ServeParams(Strict):
+    #: Largest number of customers one POST /predict/batch may carry (a larger one gets 422).
+    max_batch_size: int = Field(gt=0, le=100_000)
+    #: SQLite file of the prediction log (relative to the repository root).
+    prediction_log: str
+    #: Predictions committed to the log in one transaction at most (group commit).
+    log_commit_batch: int = Field(gt=0, le=10_000)
+
+
 SECTIONS: dict[str, type[Strict]] = {
     "collect": CollectParams,
     "validate": ValidateParams,
@@ -156,6 +168,7 @@ SECTIONS: dict[str, type[Strict]] = {
     "split": SplitParams,
     "train": TrainParams,
     "evaluate": EvaluateParams,
+    "serve": ServeParams,
 }
 
 S = TypeVar("S", bound=Strict)
