@@ -43,8 +43,10 @@ def free_port() -> int:
 
 def start_server(port: int, log: Path) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "churn.serving", "--port", str(port)]
-        + ["--prediction-log", str(log), "--log-level", "warning"],
+        [
+            *(sys.executable, "-m", "churn.serving", "--port", str(port)),
+            *("--prediction-log", str(log), "--log-level", "warning"),
+        ],
         cwd=ROOT,
     )
     deadline = time.monotonic() + 60

@@ -4,7 +4,6 @@
 so an app never exists without a model that matches ``dvc.lock``.
 """
 
-
 import asyncio
 import re
 import uuid
@@ -15,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException
 
 from churn import contract
 from churn.config import ServeParams
@@ -110,11 +111,27 @@ def create_app(model: ServedModel, settings: ServeParams, log_path: str | Path) 
             contract.ID_COLUMN: row[contract.ID_COLUMN],
         }
 
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        # A body that is not even JSON text (e.g. not UTF-8) is invalid input like any
+        # other: 422 with the body as the field, not FastAPI's bare 400.
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            error = {"type": "json_invalid", "loc": ["body"], "msg": "body is not valid JSON"}
+            return JSONResponse({"detail": [error]}, status_code=422)
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(PredictionLogError)
     async def log_failed(request: Request, exc: PredictionLogError) -> JSONResponse:
         return JSONResponse({"detail": f"prediction not served: {exc}"}, status_code=503)
 
-    @app.post("/predict", response_model=schema.PredictionResponse, tags=["predict"])
+    unavailable = {503: {"model": schema.ErrorMessage, "description": "prediction not logged"}}
+
+    @app.post(
+        "/predict",
+        response_model=schema.PredictionResponse,
+        responses=unavailable,
+        tags=["predict"],
+    )
     async def predict(customer: schema.Customer, request: Request, response: Response):  # type: ignore[valid-type]
         """Churn probability and decision for one customer."""
         request_id, rows = await predict_records(request, [customer])
@@ -126,7 +143,12 @@ def create_app(model: ServedModel, settings: ServeParams, log_path: str | Path) 
             "threshold": model.threshold,
         }
 
-    @app.post("/predict/batch", response_model=schema.BatchResponse, tags=["predict"])
+    @app.post(
+        "/predict/batch",
+        response_model=schema.BatchResponse,
+        responses=unavailable,
+        tags=["predict"],
+    )
     async def predict_batch(batch: Batch, request: Request, response: Response):  # type: ignore[valid-type]
         """Churn probabilities and decisions for up to `serve.max_batch_size` customers."""
         request_id, rows = await predict_records(request, batch.customers)

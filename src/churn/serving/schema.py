@@ -102,3 +102,7 @@ class ModelInfo(BaseModel):
 class Status(BaseModel):
     status: str
     detail: str | None = None
+
+
+class ErrorMessage(BaseModel):
+    detail: str
