@@ -120,7 +120,7 @@ def throughput(port: int, bodies: list[bytes], clients: int, seconds: float):
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--requests", type=int, default=3000, help="sequential requests")
-    p.add_argument("--clients", type=int, default=8, help="concurrent connections")
+    p.add_argument("--clients", type=int, default=16, help="concurrent connections")
     p.add_argument("--seconds", type=float, default=10, help="throughput run length")
     p.add_argument("--batches", type=int, default=30, help="batches of 1,000")
     args = p.parse_args()
