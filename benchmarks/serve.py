@@ -84,6 +84,13 @@ class Client:
         return elapsed
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used: unlike wall time, not inflated by
+    other processes competing for the cores."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
@@ -129,21 +136,27 @@ def main() -> None:
     bodies = [json.dumps(r).encode() for r in rows]
     batch = json.dumps({"customers": (rows * (1000 // len(rows) + 1))[:1000]}).encode()
     print(f"machine: {os.cpu_count()} cores; server: 1 uvicorn worker; client: this process")
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         server = start_server(port, Path(tmp) / "predictions.sqlite")
         try:
+            cpu = cpu_seconds(server.pid)
             seq = latency(port, bodies, args.requests)
+            seq_cpu = (cpu_seconds(server.pid) - cpu) / (len(seq) + 100)
             print(
                 f"single prediction, sequential ({len(seq)} requests): "
                 f"p50 {ms(np.percentile(seq, 50))}  p99 {ms(np.percentile(seq, 99))}  "
                 f"max {ms(max(seq))}  ({len(seq) / sum(seq):.0f} requests/s on one connection)"
+                f"; server CPU {ms(seq_cpu)} per request"
             )
+            cpu = cpu_seconds(server.pid)
             rate, loaded = throughput(port, bodies, args.clients, args.seconds)
+            load_cpu = (cpu_seconds(server.pid) - cpu) / (rate * args.seconds)
             print(
                 f"throughput, {args.clients} concurrent connections for {args.seconds:g} s: "
                 f"{rate:.0f} requests/s  (latency p50 {ms(np.percentile(loaded, 50))}  "
-                f"p99 {ms(np.percentile(loaded, 99))})"
+                f"p99 {ms(np.percentile(loaded, 99))}); server CPU {ms(load_cpu)} per request"
             )
             client = Client(port)
             client.post("/predict/batch", batch)  # warm up
@@ -152,6 +165,7 @@ def main() -> None:
                 f"batch of 1,000 ({args.batches} requests): median {ms(statistics.median(times))}"
                 f"  p95 {ms(np.percentile(times, 95))}  max {ms(max(times))}"
             )
+            print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         finally:
             server.terminate()
             server.wait(timeout=30)

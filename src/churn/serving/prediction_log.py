@@ -134,7 +134,7 @@ class PredictionLog:
             for values, _ in batch:
                 self._db.executemany(_INSERT, values)
             self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except Exception as exc:  # any failure: the waiting requests must not hang
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             error = PredictionLogError(f"could not write to the prediction log {self.path}: {exc}")
