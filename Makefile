@@ -107,3 +107,10 @@ exp-queue: $(STAMP) ## Queue a grid of experiments: make exp-queue SET='train.x=
 .PHONY: exp-run-queue
 exp-run-queue: $(STAMP) ## Run every queued experiment, JOBS (default 2) at a time, and wait
 	$(RUN) dvc exp run --run-all --jobs $(JOBS)
+.PHONY: serve
+serve: $(STAMP) ## Serve the workspace model on http://127.0.0.1:8000 (run `make repro` first)
+	$(RUN) python -m churn.serving --host 127.0.0.1 --port 8000
+
+.PHONY: bench-serve
+bench-serve: $(STAMP) ## Benchmark the prediction service: latency, throughput, batch of 1,000
+	$(RUN) python benchmarks/serve.py

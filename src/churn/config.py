@@ -162,6 +162,16 @@ class ExploreParams(Strict):
     #: The pair plot draws at most this many customers (a seeded sample beyond that).
     scatter_max_points: int = Field(ge=100)
     seed: int
+# --- serve (the prediction service; no pipeline stage reads it) ----------------------------
+
+
+class ServeParams(Strict):
+    #: Largest number of customers one POST /predict/batch may carry (a larger one gets 422).
+    max_batch_size: int = Field(gt=0, le=100_000)
+    #: SQLite file of the prediction log (relative to the repository root).
+    prediction_log: str
+    #: Predictions committed to the log in one transaction at most (group commit).
+    log_commit_batch: int = Field(gt=0, le=10_000)
 
 
 SECTIONS: dict[str, type[Strict]] = {
@@ -173,6 +183,7 @@ SECTIONS: dict[str, type[Strict]] = {
     "train": TrainParams,
     "evaluate": EvaluateParams,
     "explore": ExploreParams,
+    "serve": ServeParams,
 }
 
 S = TypeVar("S", bound=Strict)
