@@ -162,6 +162,8 @@ class ExploreParams(Strict):
     #: The pair plot draws at most this many customers (a seeded sample beyond that).
     scatter_max_points: int = Field(ge=100)
     seed: int
+
+
 # --- serve (the prediction service; no pipeline stage reads it) ----------------------------
 
 
