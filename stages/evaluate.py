@@ -7,10 +7,10 @@ Writes each split's predicted probabilities for later stages.
 
 from pathlib import Path
 
-import joblib
 import pandas as pd
 from dvclive import Live
 
+from churn.artifacts import load_model
 from churn.config import EvaluateParams, load_section
 from churn.contract import ID_COLUMN
 from churn.evaluation import log_split
@@ -23,7 +23,7 @@ SPLITS = ("validation", "test")
 
 def main(args) -> None:
     params: EvaluateParams = load_section("evaluate")
-    model = joblib.load(args.model)
+    model = load_model(args.model)  # refuses a file that does not match dvc.lock
     # dvclive's defaults would rewrite dvc.yaml and create experiments: dvc.yaml declares all.
     with Live(dir=str(args.live_dir), dvcyaml=False, save_dvc_exp=False, report=None) as live:
         for split in SPLITS:

@@ -14,7 +14,17 @@ from tests.conftest import read_telco_text, write_csv
 
 pytestmark = pytest.mark.e2e
 
-STAGES = ["source_state", "collect", "validate", "clean", "featurize", "split", "train", "evaluate"]
+STAGES = [
+    "source_state",
+    "collect",
+    "validate",
+    "clean",
+    "featurize",
+    "split",
+    "train",
+    "evaluate",
+    "explore",
+]
 
 
 def ran(result) -> list[str]:
