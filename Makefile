@@ -64,6 +64,10 @@ plots: $(STAMP) ## Render the plots to dvc_plots/index.html
 bench: $(STAMP) ## Benchmark: cold and no-op dvc repro, time and memory per stage
 	$(RUN) python benchmarks/pipeline.py
 
+.PHONY: bench-data
+bench-data: $(STAMP) ## Benchmark collect + validate + clean on a 1,000,000-row file
+	$(RUN) python benchmarks/collect_validate_clean.py
+
 .PHONY: lock
 lock: ## Re-resolve requirements.lock from pyproject.toml (needs the network)
 	$(PYTHON) -m venv /tmp/churn-lock-tools && /tmp/churn-lock-tools/bin/pip install --quiet uv

@@ -1,7 +1,10 @@
 """Clean the raw snapshot: repair known dirt, quarantine untrustworthy rows, lose nothing.
 
 Writes the clean table, the quarantine table (each row with its reason codes)
-and a metrics file with the counts. Fails when the quarantined fraction exceeds
+and a metrics file with the counts. Then validates the clean table against the
+data contract with Great Expectations (typed columns, allowed values, ranges,
+unique key, no nulls) and writes that summary. Fails when the clean table
+breaks the contract, or when the quarantined fraction exceeds
 clean.max_quarantine_fraction.
 """
 
@@ -9,8 +12,10 @@ from pathlib import Path
 
 from churn.cleaning import check_quarantine_gate, clean
 from churn.config import CleanParams, load_section
+from churn.errors import DataError
 from churn.io import read_parquet, write_json, write_parquet
 from churn.stage import log, parser, run
+from churn.validation import CLEAN_ADVICE, describe_failures, validate_clean
 
 
 def main(args) -> None:
@@ -28,6 +33,11 @@ def main(args) -> None:
         report.exact_duplicates_removed,
         report.repairs,
     )
+    summary = validate_clean(cleaned, data=str(args.output))
+    write_json(summary, args.summary)
+    if not summary["success"]:
+        raise DataError(describe_failures(summary, list(cleaned.columns), CLEAN_ADVICE))
+    log.info("the clean table meets all %s contract expectations", summary["evaluated"])
     check_quarantine_gate(report, params.max_quarantine_fraction, str(args.input))
 
 
@@ -37,4 +47,7 @@ if __name__ == "__main__":
     p.add_argument("--output", type=Path, required=True, help="clean table (Parquet)")
     p.add_argument("--quarantine", type=Path, required=True, help="quarantined rows (Parquet)")
     p.add_argument("--metrics", type=Path, required=True, help="cleaning counts (JSON)")
+    p.add_argument(
+        "--summary", type=Path, required=True, help="clean-data validation summary (JSON)"
+    )
     run("clean", main, p.parse_args())

@@ -7,7 +7,7 @@ row, in a deterministic order.
 from pathlib import Path
 
 from churn.config import CollectParams, load_section
-from churn.sources import collect
+from churn.sources import collect, describe
 from churn.stage import log, parser, run
 
 
@@ -17,7 +17,7 @@ def main(args) -> None:
     log.info(
         "collected %s rows from %s (%s) into %s",
         f"{rows:,}",
-        params.source.path,
+        describe(params.source),
         params.source.kind,
         args.output,
     )

@@ -12,7 +12,7 @@ from churn.config import ValidateParams, load_section
 from churn.errors import DataError
 from churn.io import ensure_parent, read_parquet, write_json
 from churn.stage import log, parser, run
-from churn.validation import describe_failures, validate
+from churn.validation import explain_failures, snapshot_origin, validate
 from churn.validation_report import render
 
 
@@ -26,7 +26,8 @@ def main(args) -> None:
     ensure_parent(args.report).write_text(render(summary), encoding="utf-8")
     log.info("report: %s (open it in a browser)", args.report)
     if not summary["success"]:
-        raise DataError(describe_failures(summary, list(raw.columns)))
+        origin = snapshot_origin(args.input)
+        raise DataError(explain_failures(summary, list(raw.columns), origin))
     log.info("%s rows pass all %s expectations", f"{len(raw):,}", summary["evaluated"])
 
 

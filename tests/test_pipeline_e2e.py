@@ -14,7 +14,17 @@ from tests.conftest import read_telco_text, write_csv
 
 pytestmark = pytest.mark.e2e
 
-STAGES = ["collect", "validate", "clean", "featurize", "split", "train", "evaluate", "explore"]
+STAGES = [
+    "source_state",
+    "collect",
+    "validate",
+    "clean",
+    "featurize",
+    "split",
+    "train",
+    "evaluate",
+    "explore",
+]
 
 
 def ran(result) -> list[str]:
@@ -64,15 +74,17 @@ def test_cold_repro_trains_a_model_good_enough(box):
 
 def test_second_repro_runs_nothing(box):
     result = box.dvc("repro")
-    assert ran(result) == []
-    assert "up to date" in result.stdout
+    # Only the source fingerprint runs (always_changed: DVC cannot hash a database or an
+    # API); it gives the same bytes, so collect and everything after it are skipped.
+    assert ran(result) == ["source_state"]
+    assert "Stage 'collect' didn't change, skipping" in result.stdout
 
 
 def test_changing_a_train_param_reruns_only_train_and_evaluate(box):
     set_param(box, "train.logistic_regression.C", 0.5)
-    assert ran(box.dvc("repro")) == ["train", "evaluate"]
+    assert ran(box.dvc("repro")) == ["source_state", "train", "evaluate"]
     set_param(box, "split.seed", 7)
-    assert ran(box.dvc("repro")) == ["split", "train", "evaluate"]
+    assert ran(box.dvc("repro")) == ["source_state", "split", "train", "evaluate"]
     box.run("git", "checkout", "--", "params.yaml")
     box.dvc("repro")  # back to the committed parameters (restored from the run cache)
 
@@ -80,7 +92,7 @@ def test_changing_a_train_param_reruns_only_train_and_evaluate(box):
 def test_exp_run_creates_a_listed_experiment(box):
     box.commit("lock after first run")
     result = box.dvc("exp", "run", "-n", "e2e-c-small", "-S", "train.logistic_regression.C=0.05")
-    assert ran(result) == ["train", "evaluate"]
+    assert ran(result) == ["source_state", "train", "evaluate"]
     shown = json.loads(box.dvc("exp", "show", "--json").stdout)
     names = {
         exp.get("name")
@@ -107,7 +119,7 @@ def test_source_breaking_the_contract_stops_at_validate(tmp_path):
     set_param(bad, "collect.source.path", "data/incoming/bad.csv")
     result = bad.dvc("repro", check=False)
     assert result.returncode != 0
-    assert ran(result) == ["collect", "validate"]
+    assert ran(result) == ["source_state", "collect", "validate"]
     output = result.stderr + result.stdout
     assert "failed to reproduce 'validate'" in output
     assert "'Three year'" in output and "data/incoming/bad.csv:11" in output

@@ -163,8 +163,13 @@ def metrics_diff(base: str, cwd: Path) -> list[MetricChange]:
 
 
 def stale_stages(cwd: Path) -> list[str]:
-    """Stages whose outputs do not match their inputs (the metrics would be out of date)."""
-    return sorted(dvc_json(["status"], cwd))
+    """Stages whose outputs do not match their inputs (the metrics would be out of date).
+
+    A stage that is only ``always changed`` (``source_state``, the fingerprint of a
+    database or API source) is listed by ``dvc status`` on every run: not stale.
+    """
+    status = dvc_json(["status"], cwd)
+    return sorted(name for name, changes in status.items() if changes != ["always changed"])
 
 
 def _finite(value: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from churn.credentials import reject_literal_password, reject_literal_secret_headers
 from churn.errors import ConfigError
 
 PARAMS_FILE = Path("params.yaml")
@@ -39,7 +40,77 @@ class ParquetSource(Strict):
     pattern: str = "*.parquet"
 
 
-Source = Annotated[CsvSource | ParquetSource, Field(discriminator="kind")]
+class SqlSource(Strict):
+    """A query through SQLAlchemy. Credentials come from environment variables only."""
+
+    kind: Literal["sql"]
+    #: Name of an environment variable holding the whole database URL, or ...
+    url_env: str | None = None
+    #: ... a URL in which ``${VAR}`` is replaced by environment variable VAR
+    #: (e.g. ``postgresql+psycopg://${DB_USER}:${DB_PASSWORD}@db.internal/crm``).
+    url: str | None = None
+    #: A table read whole, ordered by ``order_by`` ...
+    table: str | None = None
+    order_by: str = "customerID"
+    #: ... or a query; it must have an ORDER BY so that the snapshot is deterministic.
+    query: str | None = None
+    #: Bind parameters of the query (``:name`` in the SQL), e.g. a date range of batches.
+    parameters: dict[str, str | int | float] = Field(default_factory=dict)
+    #: Rows fetched and written per block (memory stays bounded).
+    chunk_rows: int = Field(default=50_000, gt=0)
+    #: A cheap query whose result changes when the data does (e.g. a row count and the
+    #: latest update time); without it the fingerprint digests the whole result.
+    fingerprint_query: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SqlSource:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("set exactly one of url (with ${VAR} references) and url_env")
+        if (self.table is None) == (self.query is None):
+            raise ValueError("set exactly one of table and query")
+        if self.query is not None and "order by" not in " ".join(self.query.lower().split()):
+            raise ValueError("the query needs an ORDER BY so that the snapshot is deterministic")
+        if self.url is not None:
+            reject_literal_password(self.url)
+        return self
+
+
+class HttpSource(Strict):
+    """A paginated JSON API, read page by page with timeouts and retries."""
+
+    kind: Literal["http"]
+    #: The first page's URL; ``${VAR}`` is replaced by environment variable VAR.
+    url: str
+    #: Request headers; values may reference ``${VAR}`` (e.g. ``Bearer ${CHURN_API_TOKEN}``).
+    headers: dict[str, str] = Field(default_factory=dict)
+    #: Dotted key of the list of records in a page ("" when the page is the list itself).
+    records: str = "data"
+    #: ``page``: add ``page_param=N`` (N from ``first_page``) until a page has no records;
+    #: ``next``: follow the URL under the dotted key ``next_key`` until it is null or absent;
+    #: ``link``: follow the ``Link: <...>; rel="next"`` response header.
+    pagination: Literal["page", "next", "link"] = "page"
+    page_param: str = "page"
+    first_page: int = 1
+    #: Extra query parameters sent with every page request (e.g. a page size).
+    query: dict[str, str | int] = Field(default_factory=dict)
+    next_key: str = "next"
+    max_pages: int = Field(default=100_000, gt=0)
+    #: Seconds to connect and to wait for each response.
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0)
+    #: Retries of a failed request (connection error, timeout, 429 or 5xx) with
+    #: exponential backoff: backoff_factor * 2**(retry - 1) seconds between tries.
+    retries: int = Field(default=5, ge=0)
+    backoff_factor: float = Field(default=0.5, ge=0)
+
+    @model_validator(mode="after")
+    def _no_literal_credentials(self) -> HttpSource:
+        reject_literal_password(self.url)
+        reject_literal_secret_headers(self.headers)
+        return self
+
+
+Source = Annotated[CsvSource | ParquetSource | SqlSource | HttpSource, Field(discriminator="kind")]
 
 
 class CollectParams(Strict):
@@ -216,6 +287,9 @@ def parse_section(name: str, raw: Any, model: type[S], origin: str = "params.yam
                 lines.append(f"  {key}: unknown key (misspelled?)")
             elif err["type"] == "missing":
                 lines.append(f"  {key}: required key is missing")
+            elif isinstance(err.get("input"), dict | list):
+                # A whole section is not repeated: it may hold a URL with credentials.
+                lines.append(f"  {key}: {err['msg']}")
             else:
                 lines.append(f"  {key}: {err['msg']} (got {err.get('input')!r})")
         raise ConfigError(f"{origin}: invalid section {name!r}:\n" + "\n".join(lines)) from None

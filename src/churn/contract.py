@@ -146,6 +146,9 @@ NUMERIC_FEATURES: tuple[str, ...] = tuple(c.name for c in FEATURES if c.numeric)
 SOURCE_FILE = "_source_file"
 SOURCE_LINE = "_source_line"
 LINEAGE: tuple[str, ...] = (SOURCE_FILE, SOURCE_LINE)
+#: Key of the raw snapshot's Parquet metadata naming its source (a path, a table or query
+#: hash, an API URL as written in params): errors can name it even when it has no rows.
+SOURCE_METADATA_KEY = b"churn.source"
 
 
 def parse_column(column: Column, text: pd.Series) -> pd.Series:

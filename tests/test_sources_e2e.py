@@ -1,0 +1,72 @@
+"""End to end with the real dvc CLI: a database source, and bad sources that stop the run."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from churn import sandbox
+from churn.contract import COLUMN_NAMES
+from tests.conftest import read_telco_text, write_csv
+from tests.test_pipeline_e2e import STAGES, ran, set_param
+from tests.test_sql_source import make_database
+
+pytestmark = pytest.mark.e2e
+
+
+def test_dvc_repro_notices_a_changed_database_table(tmp_path, monkeypatch):
+    box = sandbox.create(tmp_path / "repo")
+    db = make_database(tmp_path / "outside" / "crm.sqlite", read_telco_text().head(2500))
+    monkeypatch.setenv("CHURN_DB_URL", f"sqlite:///{db}")
+    set_param(
+        box,
+        "collect.source",
+        {
+            "kind": "sql",
+            "url_env": "CHURN_DB_URL",
+            "query": f"SELECT {', '.join(COLUMN_NAMES)} FROM customers ORDER BY customerID",
+        },
+    )
+    assert ran(box.dvc("repro")) == STAGES
+
+    # The same table: the fingerprint is the same, nothing after it reruns.
+    again = box.dvc("repro")
+    assert ran(again) == ["source_state"]
+    assert "Stage 'collect' didn't change, skipping" in again.stdout
+
+    # One changed row: collect and everything downstream rerun.
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE customers SET MonthlyCharges = 99.5 WHERE customerID = '7590-VHVEG'")
+    assert ran(box.dvc("repro")) == STAGES
+    assert ran(box.dvc("repro")) == ["source_state"]
+
+    # The database's location (the URL is the secret here) is in no versioned file.
+    for name in ("dvc.lock", "params.yaml", "metrics/clean.json"):
+        assert str(db) not in (box.path / name).read_text()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("latin1", "is not valid UTF-8 text"),
+        ("truncated", "expected: 21 comma-separated fields"),
+    ],
+)
+def test_an_unreadable_source_stops_at_collect_with_no_model(tmp_path, damage, message):
+    box = sandbox.create(tmp_path / "repo")
+    path = write_csv(read_telco_text().head(1500), box.path / "data" / "incoming" / "bad.csv")
+    data = path.read_bytes()
+    if damage == "latin1":
+        path.write_bytes(data.replace(b"Female", b"F\xe9male", 1))
+    else:
+        path.write_bytes(data[:-40])
+    set_param(box, "collect.source.path", "data/incoming/bad.csv")
+    result = box.dvc("repro", check=False)
+    assert result.returncode != 0
+    assert ran(result) == ["source_state", "collect"]
+    output = result.stdout + result.stderr
+    assert "file data/incoming/bad.csv" in output and message in output
+    assert "Traceback" not in output
+    assert not (box.path / "models" / "model.joblib").exists()
+    assert not (box.path / "data" / "raw" / "customers.parquet").exists()

@@ -1,0 +1,178 @@
+"""sql source: a real SQLite database file read through SQLAlchemy."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from churn.cleaning import clean
+from churn.config import CollectParams, SqlSource, parse_section
+from churn.contract import COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE
+from churn.errors import ConfigError, DataError
+from churn.sandbox import REPO_ROOT, environment
+from churn.sources import collect, fingerprint
+
+MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
+
+
+def typed(text: pd.DataFrame) -> pd.DataFrame:
+    """The Telco text as a database would type it: integers, reals, NULL for a blank."""
+    df = text.copy()
+    df["SeniorCitizen"] = df["SeniorCitizen"].astype(int)
+    df["tenure"] = df["tenure"].astype(int)
+    df["MonthlyCharges"] = df["MonthlyCharges"].astype(float)
+    df["TotalCharges"] = pd.to_numeric(df["TotalCharges"].str.strip().replace("", None))
+    return df
+
+
+def make_database(path: Path, text: pd.DataFrame) -> Path:
+    """A SQLite file with a typed ``customers`` table and a ``batch_month`` per row."""
+    df = typed(text)
+    df["batch_month"] = [MONTHS[i % len(MONTHS)] for i in range(len(df))]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    con = sqlite3.connect(path)
+    try:
+        df.to_sql("customers", con, index=False)
+    finally:
+        con.close()
+    return path
+
+
+def sql(db: Path, **settings) -> SqlSource:
+    return SqlSource.model_validate({"kind": "sql", "url": f"sqlite:///{db}", **settings})
+
+
+def snapshot(src: SqlSource, tmp_path: Path) -> pd.DataFrame:
+    out = tmp_path / "raw.parquet"
+    collect(src, out)
+    return pd.read_parquet(out)
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory, telco_text) -> Path:
+    return make_database(tmp_path_factory.mktemp("db") / "crm.sqlite", telco_text)
+
+
+CONTRACT_QUERY = f"SELECT {', '.join(COLUMN_NAMES)} FROM customers"
+
+
+def test_a_table_gives_the_same_clean_data_as_the_csv(tmp_path, database, telco_raw):
+    raw = snapshot(sql(database, table="customers"), tmp_path)
+    assert raw[SOURCE_FILE].unique().tolist() == ["sql:customers"]
+    assert raw[SOURCE_LINE].tolist() == list(range(1, 7044))
+    assert raw["customerID"].is_monotonic_increasing  # ordered by the key
+    assert (raw["TotalCharges"] == "").sum() == 11  # NULL is a blank, as in a CSV export
+    assert raw.loc[raw["customerID"] == "7590-VHVEG", "MonthlyCharges"].item() == "29.85"
+    from_sql, _, report = clean(raw.drop(columns=["batch_month"]))
+    from_csv, _, _ = clean(telco_raw)
+    assert report.rows_quarantined == 0
+    pd.testing.assert_frame_equal(from_sql, from_csv)
+
+
+def test_a_query_with_a_date_range_reads_those_batches(tmp_path, database):
+    src = sql(
+        database,
+        query=CONTRACT_QUERY + " WHERE batch_month BETWEEN :first AND :last ORDER BY customerID",
+        parameters={"first": "2024-02", "last": "2024-03"},
+    )
+    raw = snapshot(src, tmp_path)
+    assert list(raw.columns) == [*COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE]
+    assert len(raw) == sum(MONTHS[i % 4] in ("2024-02", "2024-03") for i in range(7043))
+    assert raw[SOURCE_FILE].unique().tolist()[0].startswith("sql:query-")
+
+
+def test_a_query_with_no_rows_gives_an_empty_snapshot_with_columns(tmp_path, database):
+    src = sql(database, query=CONTRACT_QUERY + " WHERE 1 = 0 ORDER BY customerID")
+    raw = snapshot(src, tmp_path)
+    assert len(raw) == 0 and list(raw.columns) == [*COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE]
+
+
+def test_a_missing_table_is_a_clear_error(tmp_path, database):
+    with pytest.raises(DataError) as err:
+        snapshot(sql(database, table="clients"), tmp_path)
+    message = str(err.value)
+    assert "sql:clients" in message and "no such table: clients" in message
+    assert "Traceback" not in message
+
+
+def test_settings_are_checked(database):
+    def parse(**settings):
+        return parse_section("collect", {"source": {"kind": "sql", **settings}}, CollectParams)
+
+    with pytest.raises(ConfigError, match="needs an ORDER BY"):
+        parse(url="sqlite:///x.db", query="SELECT * FROM customers")
+    with pytest.raises(ConfigError, match="exactly one of table and query"):
+        parse(url="sqlite:///x.db")
+    with pytest.raises(ConfigError, match="exactly one of url"):
+        parse(table="customers")
+    with pytest.raises(ConfigError) as err:
+        parse(url="postgresql+psycopg://churn:hunter2@db.internal/crm", table="customers")
+    assert "literal password" in str(err.value) and "hunter2" not in str(err.value)
+
+
+def test_fingerprint_follows_the_data(tmp_path, telco_text):
+    db = make_database(tmp_path / "f.sqlite", telco_text.head(50))
+    src = sql(db, table="customers")
+    first = fingerprint(src)
+    assert fingerprint(src) == first
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE customers SET tenure = tenure + 1 WHERE rowid = 7")
+    assert fingerprint(src) != first
+    cheap = sql(
+        db, table="customers", fingerprint_query="SELECT count(*), sum(tenure) FROM customers"
+    )
+    assert fingerprint(cheap)["fingerprint_query"] == [
+        f"50\t{telco_text.head(50)['tenure'].astype(int).sum() + 1}"
+    ]
+
+
+def run_stage(name: str, workdir: Path, env: dict[str, str], *args: str):
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "stages" / f"{name}.py"), *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_path, database):
+    url = f"sqlite:///{database}"
+    env = {**environment(), "CHURN_DB_URL": url}
+    params = {
+        "collect": {"source": {"kind": "sql", "url_env": "CHURN_DB_URL", "table": "customers"}}
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    state = run_stage("source_state", tmp_path, env, "--output", "state.json")
+    result = run_stage("collect", tmp_path, env, "--output", "raw.parquet")
+    assert state.returncode == 0 and result.returncode == 0, result.stderr + state.stderr
+    assert "collected 7,043 rows from sql:customers" in result.stderr
+    for blob in (
+        (tmp_path / "raw.parquet").read_bytes().decode("latin-1"),
+        (tmp_path / "state.json").read_text(),
+        result.stderr + result.stdout + state.stderr + state.stdout,
+    ):
+        assert str(database) not in blob and "crm.sqlite" not in blob
+
+    # A server database with a password from the environment: the password is never shown,
+    # whether the driver is missing or the server cannot be reached.
+    env["CHURN_DB_PASSWORD"] = "pw-19af-secret"
+    params["collect"]["source"] = {
+        "kind": "sql",
+        "url": "postgresql+psycopg://churn:${CHURN_DB_PASSWORD}@127.0.0.1:9/crm",
+        "table": "customers",
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    failed = run_stage("collect", tmp_path, env, "--output", "raw2.parquet")
+    assert failed.returncode == 1
+    assert "pw-19af-secret" not in failed.stderr + failed.stdout
+    assert "Traceback" not in failed.stderr
+    assert "psycopg" in failed.stderr or "reading the database failed" in failed.stderr
