@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from churn.config import CsvSource
+from churn.config import SOURCE_STATE_FILE, CsvSource
 from churn.sandbox import REPO_ROOT
 from churn.sources import collect
 
@@ -27,6 +27,13 @@ def write_csv(df: pd.DataFrame, path: Path, line_end: str = "\r\n") -> Path:
         writer.writerow(df.columns)
         writer.writerows(df.itertuples(index=False))
     return path
+
+
+def collect_params(source: dict) -> dict:
+    """A ``collect`` params section for ``source``, with the matching ``watch``/``fingerprint``."""
+    if source["kind"] in ("csv", "parquet"):
+        return {"source": source, "watch": source["path"], "fingerprint": []}
+    return {"source": source, "watch": SOURCE_STATE_FILE, "fingerprint": ["source"]}
 
 
 def collect_csv(path: Path, tmp_path: Path) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from churn.contract import COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE
 from churn.errors import ConfigError, DataError
 from churn.sandbox import REPO_ROOT, environment
 from churn.sources import collect
+from tests.conftest import collect_params
 from tests.http_api import Api, serve
 
 FAST = {"retries": 2, "backoff_factor": 0.01, "connect_timeout": 2, "read_timeout": 5}
@@ -158,14 +159,14 @@ def test_credentials_come_from_the_environment_and_appear_nowhere(tmp_path, reco
     env = {**environment(), "CHURN_API_TOKEN": token, "CHURN_API_KEY": key}
     with serve(api) as base:
         params = {
-            "collect": {
-                "source": {
+            "collect": collect_params(
+                {
                     "kind": "http",
                     "url": f"{base}/customers?api_key=${{CHURN_API_KEY}}",
                     "headers": {"Authorization": "Bearer ${CHURN_API_TOKEN}"},
                     **FAST,
                 }
-            }
+            )
         }
         (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
         state = run_stage("source_state", tmp_path, env, "--output", "state.json")

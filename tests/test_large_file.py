@@ -11,7 +11,7 @@ import yaml
 from churn.measure import measure
 from churn.sandbox import REPO_ROOT, environment
 from churn.synthetic import make_in_subprocess
-from tests.conftest import TELCO_CSV
+from tests.conftest import TELCO_CSV, collect_params
 
 # Slow (about 20 s: it writes and reads a 400 MB file), so it runs with the e2e tests.
 pytestmark = pytest.mark.e2e
@@ -24,7 +24,7 @@ def test_collect_streams_a_large_csv_in_bounded_memory(tmp_path):
     size_mib = source.stat().st_size / 2**20
     assert size_mib > 300
     (tmp_path / "params.yaml").write_text(
-        yaml.safe_dump({"collect": {"source": {"kind": "csv", "path": "big.csv"}}})
+        yaml.safe_dump({"collect": collect_params({"kind": "csv", "path": "big.csv"})})
     )
     try:
         run = measure(

@@ -10,7 +10,7 @@ import yaml
 from churn import sandbox
 from churn.exploration import PLOTS
 from tests.conftest import read_telco_text, write_csv
-from tests.test_pipeline_e2e import ran, set_param
+from tests.test_pipeline_e2e import point_collect_at, ran, set_param
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +28,7 @@ def box(tmp_path_factory):
     """A sandbox where the stages up to explore have run once, from an empty cache."""
     box = sandbox.create(tmp_path_factory.mktemp("reports") / "repo")
     result = box.dvc("repro", "explore")
-    assert ran(result) == ["source_state", "collect", "validate", "clean", "explore"]
+    assert ran(result) == ["collect", "validate", "clean", "explore"]
     return box
 
 
@@ -61,10 +61,10 @@ def test_dvc_plots_show_lists_the_explore_images(box):
 
 
 def test_explore_reruns_on_its_params_only(box):
-    assert ran(box.dvc("repro", "explore")) == ["source_state"]  # always runs; same bytes
+    assert ran(box.dvc("repro", "explore")) == []
     set_param(box, "explore.histogram_bins", 12)
     before = (box.path / EXPLORE / "plots" / "histograms.png").read_bytes()
-    assert ran(box.dvc("repro", "explore")) == ["source_state", "explore"]
+    assert ran(box.dvc("repro", "explore")) == ["explore"]
     assert (box.path / EXPLORE / "plots" / "histograms.png").read_bytes() != before
     box.run("git", "checkout", "--", "params.yaml")
     box.dvc("repro", "explore")  # restored from the run cache, or rerun: the same bytes
@@ -77,11 +77,11 @@ def test_failed_validation_leaves_its_report_to_open(box):
     data = read_telco_text().head(1500).copy()
     data.loc[9, "Contract"] = "Three year"
     write_csv(data, box.path / "data" / "incoming" / "bad.csv")
-    set_param(box, "collect.source.path", "data/incoming/bad.csv")
+    point_collect_at(box, "data/incoming/bad.csv")
     try:
         result = box.dvc("repro", "explore", check=False)
         assert result.returncode != 0
-        assert ran(result) == ["source_state", "collect", "validate"]
+        assert ran(result) == ["collect", "validate"]
         assert "reports/validation/raw.html" in result.stderr  # the stage says where to look
         report = (box.path / "reports/validation/raw.html").read_text()
         assert "FAILED: 1 of" in report

@@ -9,10 +9,12 @@ import pytest
 from churn import sandbox
 from churn.contract import COLUMN_NAMES
 from tests.conftest import read_telco_text, write_csv
-from tests.test_pipeline_e2e import STAGES, ran, set_param
+from tests.test_pipeline_e2e import STAGES, point_collect_at, ran, set_param
 from tests.test_sql_source import make_database
 
 pytestmark = pytest.mark.e2e
+
+WITH_FINGERPRINT = ["source_state@source", *STAGES]
 
 
 def test_dvc_repro_notices_a_changed_database_table(tmp_path, monkeypatch):
@@ -28,18 +30,20 @@ def test_dvc_repro_notices_a_changed_database_table(tmp_path, monkeypatch):
             "query": f"SELECT {', '.join(COLUMN_NAMES)} FROM customers ORDER BY customerID",
         },
     )
-    assert ran(box.dvc("repro")) == STAGES
+    set_param(box, "collect.watch", "data/raw/source_state.json")
+    set_param(box, "collect.fingerprint", ["source"])
+    assert ran(box.dvc("repro")) == WITH_FINGERPRINT
 
     # The same table: the fingerprint is the same, nothing after it reruns.
     again = box.dvc("repro")
-    assert ran(again) == ["source_state"]
+    assert ran(again) == ["source_state@source"]
     assert "Stage 'collect' didn't change, skipping" in again.stdout
 
     # One changed row: collect and everything downstream rerun.
     with sqlite3.connect(db) as con:
         con.execute("UPDATE customers SET MonthlyCharges = 99.5 WHERE customerID = '7590-VHVEG'")
-    assert ran(box.dvc("repro")) == STAGES
-    assert ran(box.dvc("repro")) == ["source_state"]
+    assert ran(box.dvc("repro")) == WITH_FINGERPRINT
+    assert ran(box.dvc("repro")) == ["source_state@source"]
 
     # The database's location (the URL is the secret here) is in no versioned file.
     for name in ("dvc.lock", "params.yaml", "metrics/clean.json"):
@@ -61,10 +65,10 @@ def test_an_unreadable_source_stops_at_collect_with_no_model(tmp_path, damage, m
         path.write_bytes(data.replace(b"Female", b"F\xe9male", 1))
     else:
         path.write_bytes(data[:-40])
-    set_param(box, "collect.source.path", "data/incoming/bad.csv")
+    point_collect_at(box, "data/incoming/bad.csv")
     result = box.dvc("repro", check=False)
     assert result.returncode != 0
-    assert ran(result) == ["source_state", "collect"]
+    assert ran(result) == ["collect"]
     output = result.stdout + result.stderr
     assert "file data/incoming/bad.csv" in output and message in output
     assert "Traceback" not in output

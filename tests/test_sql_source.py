@@ -17,6 +17,7 @@ from churn.contract import COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE
 from churn.errors import ConfigError, DataError
 from churn.sandbox import REPO_ROOT, environment
 from churn.sources import collect, fingerprint
+from tests.conftest import collect_params
 
 MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
 
@@ -148,7 +149,7 @@ def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_pat
     url = f"sqlite:///{database}"
     env = {**environment(), "CHURN_DB_URL": url}
     params = {
-        "collect": {"source": {"kind": "sql", "url_env": "CHURN_DB_URL", "table": "customers"}}
+        "collect": collect_params({"kind": "sql", "url_env": "CHURN_DB_URL", "table": "customers"})
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     state = run_stage("source_state", tmp_path, env, "--output", "state.json")

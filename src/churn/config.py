@@ -113,8 +113,31 @@ class HttpSource(Strict):
 Source = Annotated[CsvSource | ParquetSource | SqlSource | HttpSource, Field(discriminator="kind")]
 
 
+#: Must equal ``paths.source_state`` in dvc.yaml (DVC cannot read it from here).
+SOURCE_STATE_FILE = "data/raw/source_state.json"
+
+
 class CollectParams(Strict):
     source: Source
+    #: What DVC hashes to decide whether collect reruns: the source path for files, the
+    #: fingerprint file for databases and APIs (dvc.yaml cannot derive it from ``source``).
+    watch: str
+    #: ``[source]`` generates the always-run stage ``source_state@source`` that fingerprints a
+    #: database or API; ``[]`` for files, so that a no-op ``dvc repro`` runs nothing.
+    fingerprint: list[Literal["source"]] = Field(default_factory=list, max_length=1)
+
+    @model_validator(mode="after")
+    def _watch_matches_source(self) -> CollectParams:
+        if isinstance(self.source, (CsvSource, ParquetSource)):
+            expected, fingerprint = self.source.path, []
+        else:
+            expected, fingerprint = SOURCE_STATE_FILE, ["source"]
+        if self.watch != expected or self.fingerprint != fingerprint:
+            raise ValueError(
+                f"a {self.source.kind} source needs `watch: {expected}` and "
+                f"`fingerprint: {fingerprint}` under collect (see README, Data sources)"
+            )
+        return self
 
 
 # --- validate ----------------------------------------------------------------------------
