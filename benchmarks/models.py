@@ -8,11 +8,18 @@ maximise expected profit (params `business`), and the test profit per customer a
 that threshold versus 0.5. Needs the splits: run `dvc repro` (or `make repro`) first.
 
     python benchmarks/models.py [--method bayes] [--n-iter 25] [--families svm mlp]
+    python benchmarks/models.py --split-seeds 20     # the params.yaml model, 20 split seeds
+
+``--split-seeds N`` answers "is the test split of split.seed easy or hard?": it
+re-splits the feature table with seeds 0..N-1 and reports the configured model's
+CV and test ROC-AUC per seed (mean +- std), without tuning.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import statistics
 import time
 from pathlib import Path
 
@@ -23,8 +30,34 @@ from churn import business
 from churn.config import load_section
 from churn.io import read_parquet
 from churn.modeling import FAMILIES, fit_model, model_inputs
+from churn.splitting import split
 
 SPLITS = Path("data/processed/splits")
+FEATURES = Path("data/processed/features.parquet")
+
+
+def split_seeds(count: int) -> None:
+    """The configured model's CV and test ROC-AUC over ``count`` split seeds."""
+    params = load_section("train").model_copy(
+        update={"tuning": load_section("train").tuning.model_copy(update={"method": "none"})}
+    )
+    edges = load_section("featurize").tenure_band_edges
+    fractions = load_section("split")
+    features = read_parquet(FEATURES)
+    cvs, tests = [], []
+    for seed in range(count):
+        parts = split(features, fractions.train, fractions.validation, fractions.test, seed)
+        with threadpool_limits(limits=1):
+            result = fit_model(parts["train"], params, edges)
+        p = result.model.predict_proba(model_inputs(parts["test"]))[:, 1]
+        cvs.append(result.cv.mean)
+        tests.append(roc_auc_score(parts["test"]["churn"], p))
+        print(f"split seed {seed:2d}: CV {cvs[-1]:.4f}  test {tests[-1]:.4f}", flush=True)
+    print(
+        f"\n{params.model} over {count} split seeds: CV {statistics.mean(cvs):.4f} +- "
+        f"{statistics.pstdev(cvs):.4f}, test {statistics.mean(tests):.4f} +- "
+        f"{statistics.pstdev(tests):.4f} (min {min(tests):.4f}, max {max(tests):.4f})"
+    )
 
 
 def main() -> None:
@@ -35,7 +68,12 @@ def main() -> None:
     parser.add_argument("--n-iter", type=int, default=25, help="candidates (random, bayes)")
     parser.add_argument("--families", nargs="*", default=sorted(FAMILIES))
     parser.add_argument("--quiet", action="store_true", help="no per-candidate lines")
+    parser.add_argument("--split-seeds", type=int, default=0, help="see above")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="[tuning] %(message)s")
+    if args.split_seeds:
+        split_seeds(args.split_seeds)
+        return
 
     base = load_section("train")
     edges = load_section("featurize").tenure_band_edges

@@ -14,7 +14,18 @@ from tests.conftest import read_telco_text, write_csv
 
 pytestmark = pytest.mark.e2e
 
-STAGES = ["collect", "validate", "clean", "featurize", "split", "train", "evaluate"]
+STAGES = [
+    "collect",
+    "validate",
+    "clean",
+    "featurize",
+    "split",
+    "train",
+    "evaluate",
+    "explain",
+    "gate",
+]
+AFTER_TRAIN = ["train", "evaluate", "explain", "gate"]
 
 
 def ran(result) -> list[str]:
@@ -70,9 +81,9 @@ def test_second_repro_runs_nothing(box):
 
 def test_changing_a_train_param_reruns_only_train_and_evaluate(box):
     set_param(box, "train.logistic_regression.C", 0.5)
-    assert ran(box.dvc("repro")) == ["train", "evaluate"]
+    assert ran(box.dvc("repro")) == AFTER_TRAIN
     set_param(box, "split.seed", 7)
-    assert ran(box.dvc("repro")) == ["split", "train", "evaluate"]
+    assert ran(box.dvc("repro")) == ["split", *AFTER_TRAIN]
     box.run("git", "checkout", "--", "params.yaml")
     box.dvc("repro")  # back to the committed parameters (restored from the run cache)
 
@@ -80,7 +91,7 @@ def test_changing_a_train_param_reruns_only_train_and_evaluate(box):
 def test_exp_run_creates_a_listed_experiment(box):
     box.commit("lock after first run")
     result = box.dvc("exp", "run", "-n", "e2e-c-small", "-S", "train.logistic_regression.C=0.05")
-    assert ran(result) == ["train", "evaluate"]
+    assert ran(result) == AFTER_TRAIN
     shown = json.loads(box.dvc("exp", "show", "--json").stdout)
     names = {
         exp.get("name")

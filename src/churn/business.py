@@ -111,6 +111,22 @@ def best_threshold(
     return float(thresholds[i]), float(profits[i])
 
 
+def captured(y_true: np.ndarray, score: np.ndarray, n: int) -> float:
+    """Expected churners among the ``n`` highest scores, ties broken at random.
+
+    Customers tied with the n-th score count with the churn rate of their tie
+    group, so a tree's leaf (many equal scores) is not credited by row order.
+    """
+    y = np.asarray(y_true).astype(float)
+    s = np.asarray(score, dtype=np.float64)
+    if n <= 0:
+        return 0.0
+    cut = np.sort(s)[::-1][n - 1]
+    above = s > cut
+    tied = s == cut
+    return float(y[above].sum() + (n - above.sum()) * y[tied].mean())
+
+
 def lift_at(y_true: np.ndarray, score: np.ndarray, fraction: float = 0.1) -> float:
     """Churn rate among the top ``fraction`` by score over the overall churn rate."""
     y = np.asarray(y_true).astype(float)
@@ -120,24 +136,24 @@ def lift_at(y_true: np.ndarray, score: np.ndarray, fraction: float = 0.1) -> flo
     base = y.mean()
     if base == 0:
         raise ValueError("no churners: lift is undefined")
-    return float(y[_order(score)][:n].mean() / base)
+    return float(captured(y, score, n) / n / base)
 
 
 def cumulative_gains(
     y_true: np.ndarray, score: np.ndarray, points: int = 100
 ) -> list[dict[str, float]]:
     """Share of churners caught and lift when contacting the top 1%, 2%, ... 100%."""
-    y = np.asarray(y_true).astype(float)[_order(score)]
-    caught = np.cumsum(y) / y.sum()
+    y = np.asarray(y_true).astype(float)
     rows = []
     for i in range(1, points + 1):
         share = i / points
         n = max(1, int(np.ceil(share * y.size)))
+        caught = captured(y, score, n) / y.sum()
         rows.append(
             {
                 "contacted_share": round(share, 6),
-                "churners_caught": round(float(caught[n - 1]), 6),
-                "lift": round(float(caught[n - 1] / (n / y.size)), 6),
+                "churners_caught": round(caught, 6),
+                "lift": round(caught / (n / y.size), 6),
             }
         )
     return rows
