@@ -150,8 +150,11 @@ def preprocessor(features: FeatureStepParams | None = None) -> ColumnTransformer
             CATEGORICAL,
         )
     )
-    # Prefixed names: an expanded column must not clash with the plain scaled one.
-    return ColumnTransformer(steps, remainder="drop", verbose_feature_names_out=True)
+    # With an expansion, prefixed names: "tenure" from PolynomialFeatures would clash
+    # with the plain scaled "tenure".
+    return ColumnTransformer(
+        steps, remainder="drop", verbose_feature_names_out=features.expansion != "none"
+    )
 
 
 def selector(features: FeatureStepParams, seed: int) -> Any | None:
@@ -239,8 +242,6 @@ def fit_model(
     ``train.calibration`` then wraps the tuned pipeline in a k-fold
     ``CalibratedClassifierCV`` (the reported CV is the uncalibrated pipeline's).
     """
-    from churn import tuning  # scipy.stats / optuna only when tuning
-
     X, y = model_inputs(table), table["churn"]
     pipeline = build_pipeline(
         params.model, params.estimator_params(), params.seed, tenure_band_edges, params.features
@@ -251,6 +252,8 @@ def fit_model(
     if params.tuning.method == "none":
         cv = cross_validate_pipeline(pipeline, X, y, params.cv_folds, params.seed)
     else:
+        from churn import tuning  # scipy.stats (and optuna) only when tuning
+
         prefix = PARAM_PREFIX[params.model]
         result = tuning.search(
             pipeline,
