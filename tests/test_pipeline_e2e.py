@@ -26,6 +26,9 @@ STAGES = [
     "gate",
 ]
 AFTER_TRAIN = ["train", "evaluate", "explain", "gate"]
+# explain and gate write only small outputs committed with dvc.lock (cache: false): on a
+# fresh clone they are up to date already, so a cold repro runs the other stages.
+COLD = [s for s in STAGES if s not in ("explain", "gate")]
 
 
 def ran(result) -> list[str]:
@@ -58,7 +61,7 @@ def box(tmp_path_factory):
     """A sandbox where the whole pipeline has run once, from an empty cache."""
     box = sandbox.create(tmp_path_factory.mktemp("e2e") / "repo")
     result = box.dvc("repro")
-    assert ran(result) == STAGES
+    assert ran(result) == COLD
     return box
 
 
