@@ -82,3 +82,43 @@ exp-best: $(STAMP) ## Rank the experiments by a metric: make exp-best METRIC=tes
 .PHONY: bench-models
 bench-models: $(STAMP) ## Benchmark every model family, tuned (needs `make repro` first; minutes)
 	$(RUN) python benchmarks/models.py
+# --- Comparing runs and experiments (pull-request report, dvc exp helpers) -----------
+BASE ?= main
+COMPARE_DIR ?= reports/compare
+# `make exp-queue SET='train.model=random_forest,hist_gradient_boosting'`; several -S
+# sets: SET='train.logistic_regression.C=0.1,1 train.logistic_regression.class_weight=balanced'
+SET ?=
+JOBS ?= 2
+# exp-show: hide bookkeeping columns, dependency hashes and test-split metrics (choose
+# experiments on validation; the test split is for the final estimate only)
+EXP_DROP ?= ^(Created|State|Executor)$$|^(data|src|stages|models)/|^test\.
+EXP_SORT ?= metrics/evaluate/metrics.json:validation.roc_auc
+
+.PHONY: compare
+compare: $(STAMP) ## Report this workspace vs BASE (default main) in $(COMPARE_DIR)/report.md
+	$(RUN) python scripts/compare.py --base $(BASE) --output $(COMPARE_DIR)
+
+.PHONY: plots-template
+plots-template: $(STAMP) ## Rebuild .dvc/offline_plots.html from the pinned Vega bundles (npm)
+	$(BIN)/python scripts/build_plots_template.py
+
+.PHONY: exp-show
+exp-show: $(STAMP) ## Experiments table with only the params and metrics that differ
+	$(RUN) dvc exp show --md --no-pager --only-changed --drop '$(EXP_DROP)' \
+		--sort-by '$(EXP_SORT)' --sort-order desc
+
+.PHONY: exp-queue
+exp-queue: $(STAMP) ## Queue a grid of experiments: make exp-queue SET='train.x=1,2 train.y=a,b'
+	@test -n "$(SET)" || { echo "usage: make exp-queue SET='train.logistic_regression.C=0.1,1,10'"; exit 2; }
+	$(RUN) dvc exp run --queue $(foreach s,$(SET),-S '$(s)')
+
+.PHONY: exp-run-queue
+exp-run-queue: $(STAMP) ## Run every queued experiment, JOBS (default 2) at a time, and wait
+	$(RUN) dvc exp run --run-all --jobs $(JOBS)
+.PHONY: serve
+serve: $(STAMP) ## Serve the workspace model on http://127.0.0.1:8000 (run `make repro` first)
+	$(RUN) python -m churn.serving --host 127.0.0.1 --port 8000
+
+.PHONY: bench-serve
+bench-serve: $(STAMP) ## Benchmark the prediction service: latency, throughput, batch of 1,000
+	$(RUN) python benchmarks/serve.py

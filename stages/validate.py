@@ -1,17 +1,19 @@
 """Validate the raw snapshot against the data contract with Great Expectations.
 
-Writes a byte-stable JSON summary. When the data breaks the contract, prints
-each failed expectation with counts, example values and source lines, and
-exits non-zero so that nothing downstream runs.
+Writes a byte-stable JSON summary and an offline HTML report of it. When the
+data breaks the contract, prints each failed expectation with counts, example
+values and source lines, and exits non-zero so that nothing downstream runs;
+the report is written first, so it is there to open when validation fails.
 """
 
 from pathlib import Path
 
 from churn.config import ValidateParams, load_section
 from churn.errors import DataError
-from churn.io import read_parquet, write_json
+from churn.io import ensure_parent, read_parquet, write_json
 from churn.stage import log, parser, run
 from churn.validation import describe_failures, validate
+from churn.validation_report import render
 
 
 def main(args) -> None:
@@ -19,6 +21,10 @@ def main(args) -> None:
     raw = read_parquet(args.input)
     summary = validate(raw, params, data=str(args.input))
     write_json(summary, args.summary)
+    # Before failing: DVC keeps a failed stage's files in the workspace (uncommitted), and
+    # the report is most useful exactly then.
+    ensure_parent(args.report).write_text(render(summary), encoding="utf-8")
+    log.info("report: %s (open it in a browser)", args.report)
     if not summary["success"]:
         raise DataError(describe_failures(summary, list(raw.columns)))
     log.info("%s rows pass all %s expectations", f"{len(raw):,}", summary["evaluated"])
@@ -28,4 +34,5 @@ if __name__ == "__main__":
     p = parser("validate", __doc__)
     p.add_argument("--input", type=Path, required=True, help="raw snapshot (Parquet)")
     p.add_argument("--summary", type=Path, required=True, help="JSON summary to write")
+    p.add_argument("--report", type=Path, required=True, help="HTML report to write")
     run("validate", main, p.parse_args())

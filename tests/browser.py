@@ -6,6 +6,9 @@ Every host name resolves to nothing, so a page that needs the network to draw
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -64,3 +67,37 @@ def screenshot(
     _run(page, [f"--screenshot={png}", f"--window-size={width},{height}"], budget_ms)
     assert png.exists() and png.stat().st_size > 0, f"chromium wrote no screenshot of {page}"
     return png
+
+
+PROBE_ID = "__browser_probe__"
+
+
+def evaluate(page: Path, expression: str, budget_ms: int = 10_000) -> object:
+    """The JSON value of a JavaScript ``expression`` evaluated in ``page`` once it has loaded.
+
+    Headless Chromium can only dump the DOM, so a copy of the page gets a script
+    that, on the ``load`` event (after every image has loaded or failed), writes
+    ``JSON.stringify(expression)`` into an element of the DOM. The page itself is
+    not changed; the copy sits next to it so relative links still resolve.
+    """
+    probe = (
+        "<script>window.addEventListener('load', function () {"
+        f"var out = document.createElement('pre'); out.id = '{PROBE_ID}';"
+        f"out.textContent = JSON.stringify((function () {{ return {expression}; }})());"
+        "document.body.appendChild(out); });</script>"
+    )
+    text = page.read_text(encoding="utf-8")
+    marker = text.lower().rfind("</body>")
+    assert marker >= 0, f"{page} has no </body>"
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".html", dir=page.parent, prefix=".probe-", delete=False, encoding="utf-8"
+    ) as fh:
+        fh.write(text[:marker] + probe + text[marker:])
+        copy = Path(fh.name)
+    try:
+        dom = rendered_dom(copy, budget_ms)
+    finally:
+        copy.unlink()
+    found = re.search(rf'<pre id="{PROBE_ID}">(.*?)</pre>', dom, re.S)
+    assert found, f"the probe script did not run in {page} (load event never fired?)"
+    return json.loads(html.unescape(found.group(1)))

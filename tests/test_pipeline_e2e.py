@@ -24,6 +24,7 @@ STAGES = [
     "evaluate",
     "explain",
     "gate",
+    "explore",
 ]
 AFTER_TRAIN = ["train", "evaluate", "explain", "gate"]
 # explain and gate write only small outputs committed with dvc.lock (cache: false): on a

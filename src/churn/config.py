@@ -291,6 +291,32 @@ class GateParams(Strict):
     enforce: bool = True
     min_test_roc_auc: float = Field(ge=0, le=1)
     min_test_top_decile_lift: float = Field(ge=0)
+# --- explore -----------------------------------------------------------------------------
+
+
+class ExploreParams(Strict):
+    #: Tukey's rule: a value is an outlier when it lies more than this many IQRs
+    #: below the first quartile or above the third.
+    iqr_multiplier: float = Field(gt=0)
+    #: Bins of the histograms.
+    histogram_bins: int = Field(ge=2, le=500)
+    #: Resolution of the PNG plots.
+    dpi: int = Field(ge=30, le=300)
+    #: The pair plot draws at most this many customers (a seeded sample beyond that).
+    scatter_max_points: int = Field(ge=100)
+    seed: int
+
+
+# --- serve (the prediction service; no pipeline stage reads it) ----------------------------
+
+
+class ServeParams(Strict):
+    #: Largest number of customers one POST /predict/batch may carry (a larger one gets 422).
+    max_batch_size: int = Field(gt=0, le=100_000)
+    #: SQLite file of the prediction log (relative to the repository root).
+    prediction_log: str
+    #: Predictions committed to the log in one transaction at most (group commit).
+    log_commit_batch: int = Field(gt=0, le=10_000)
 
 
 SECTIONS: dict[str, type[Strict]] = {
@@ -304,6 +330,8 @@ SECTIONS: dict[str, type[Strict]] = {
     "business": BusinessParams,
     "explain": ExplainParams,
     "gate": GateParams,
+    "explore": ExploreParams,
+    "serve": ServeParams,
 }
 
 S = TypeVar("S", bound=Strict)

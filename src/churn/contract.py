@@ -154,9 +154,8 @@ def parse_column(column: Column, text: pd.Series) -> pd.Series:
     Category aliases are mapped to their clean spelling; a value outside the
     contract stays as it is (the caller decides whether that is an error).
     """
-    if column.kind is Kind.INTEGER:
-        return pd.to_numeric(text.str.strip(), errors="coerce").astype("Float64")
-    if column.kind is Kind.NUMBER:
+    if column.numeric:
+        # Float64 for integers too: "1.5" must stay visible as not-an-integer, and NA is allowed.
         return pd.to_numeric(text.str.strip(), errors="coerce").astype("Float64")
     if column.aliases:
         return text.replace(column.aliases)

@@ -22,7 +22,28 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "f1": True,
     "roc_auc": True,
     "average_precision": True,
+    # Loss-like metrics: lower is better.
+    "log_loss": False,
+    "brier_score": False,
+    # metrics/train.json: cross-validated ROC-AUC; a smaller spread across folds is steadier.
+    "roc_auc_mean": True,
+    "roc_auc_std": False,
+    # metrics/clean.json: fewer rows set aside is better.
+    "quarantined_fraction": False,
+    "rows_quarantined": False,
 }
+
+
+def metric_direction(key: str) -> bool | None:
+    """Whether a larger value of metric ``key`` is better; None when it has no direction.
+
+    ``key`` may be a dotted path as DVC shows it (``test.roc_auc``, ``cv.roc_auc_std``):
+    the full path is looked up first, then its last part, so one entry in
+    ``HIGHER_IS_BETTER`` covers every split.
+    """
+    if key in HIGHER_IS_BETTER:
+        return HIGHER_IS_BETTER[key]
+    return HIGHER_IS_BETTER.get(key.rsplit(".", 1)[-1])
 
 
 def classification_metrics(

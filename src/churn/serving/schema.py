@@ -1,0 +1,108 @@
+"""Request and response models of the prediction API, generated from the data contract.
+
+Nothing here restates a column: every feature, its allowed categories and its
+numeric range come from ``churn.contract``, so a contract change changes the API
+(and its OpenAPI document) with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from churn import contract
+from churn.contract import Column, Kind
+
+
+def _field(column: Column) -> tuple[Any, Any]:
+    """The (type, FieldInfo) of one contract column in the request schema."""
+    if column.kind is Kind.CATEGORY:
+        # Clean spellings only: aliases are a property of raw files, not of the API.
+        return Literal[column.allowed], Field(description=column.description)
+    kind = int if column.kind is Kind.INTEGER else float
+    return kind, Field(
+        ge=column.minimum,
+        le=column.maximum,
+        allow_inf_nan=False,
+        description=f"{column.description} ({column.minimum:g} to {column.maximum:g})",
+    )
+
+
+def _customer_model() -> type[BaseModel]:
+    idc = contract.BY_NAME[contract.ID_COLUMN]
+    fields: dict[str, Any] = {
+        contract.ID_COLUMN: (
+            str | None,
+            Field(
+                default=None,
+                pattern=idc.pattern,
+                description=f"{idc.description} (optional; copied to the prediction log)",
+            ),
+        )
+    }
+    fields.update({c.name: _field(c) for c in contract.FEATURES})
+    example = {contract.ID_COLUMN: "7590-VHVEG", **contract.example_record()}
+    return create_model(
+        "Customer",
+        __config__=ConfigDict(
+            extra="forbid", frozen=True, json_schema_extra={"examples": [example]}
+        ),
+        __doc__="One customer record, as the data contract describes it (clean values).",
+        **fields,
+    )
+
+
+Customer = _customer_model()
+
+
+def batch_request_model(max_batch_size: int) -> type[BaseModel]:
+    """The batch request, bounded by ``serve.max_batch_size`` (known only at app creation)."""
+    return create_model(
+        "CustomerBatch",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__=f"Up to {max_batch_size} customers.",
+        customers=(
+            list[Customer],  # type: ignore[valid-type]
+            Field(min_length=1, max_length=max_batch_size),
+        ),
+    )
+
+
+class Prediction(BaseModel):
+    probability: float = Field(description="Predicted probability that the customer churns")
+    churn: bool = Field(description="probability >= the decision threshold")
+    customerID: str | None = None
+
+
+class PredictionResponse(Prediction):
+    request_id: str
+    model_version: str
+    threshold: float
+
+
+class BatchResponse(BaseModel):
+    request_id: str
+    model_version: str
+    threshold: float
+    predictions: list[Prediction]
+
+
+class ModelInfo(BaseModel):
+    version: str = Field(description="md5 of the model file (as recorded in dvc.lock)")
+    git_rev: str | None = Field(description="git revision the model was loaded from, if any")
+    source: str = Field(description="'workspace' or the git revision asked for")
+    threshold: float
+    training_data_md5: str | None = Field(description="md5 of the training split in dvc.lock")
+    model_family: str | None
+    metrics: dict[str, Any] = Field(description="training and evaluation metrics (metrics/*)")
+    features: list[str]
+
+
+class Status(BaseModel):
+    status: str
+    detail: str | None = None
+
+
+class ErrorMessage(BaseModel):
+    detail: str

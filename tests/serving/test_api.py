@@ -1,0 +1,201 @@
+"""The real app (in-process, FastAPI TestClient) over a model trained by the real pipeline."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churn import contract, sandbox
+from churn.artifacts import ArtifactError
+from churn.serving import model_source
+from churn.serving.prediction_log import read
+from tests.serving.conftest import TAG, copy_for_start
+
+pytestmark = pytest.mark.e2e
+
+
+def customer(**changes) -> dict:
+    return {**contract.example_record(), **changes}
+
+
+def metric(text: str, name: str, **labels) -> float:
+    """The value of one sample in Prometheus text output (0 when absent)."""
+    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        m = re.fullmatch(rf"{re.escape(name)}(?:\{{(.*)\}})? (\S+)", line)
+        if m and ",".join(sorted((m.group(1) or "").split(","))) == want:
+            return float(m.group(2))
+    return 0.0
+
+
+def test_health_ready_and_model(client, lock, served_repo):
+    assert client.get("/health").json()["status"] == "ok"
+    assert client.get("/ready").json()["status"] == "ready"
+    info = client.get("/model").json()
+    model_out = next(o for o in lock["stages"]["train"]["outs"] if o["path"].endswith(".joblib"))
+    train_dep = next(d for d in lock["stages"]["train"]["deps"] if d["path"].endswith("parquet"))
+    assert info["version"] == model_out["md5"]
+    assert info["source"] == "workspace" and info["git_rev"] is None
+    assert info["training_data_md5"] == train_dep["md5"]
+    assert info["threshold"] == 0.5  # params.yaml evaluate.threshold
+    evaluated = json.loads((served_repo.path / "metrics/evaluate/metrics.json").read_text())
+    assert info["metrics"]["evaluate"] == evaluated
+    assert info["model_family"] == "logistic_regression"
+    assert info["features"] == list(contract.FEATURE_NAMES)
+
+
+def test_predict_answers_logs_and_counts(client, log_path):
+    response = client.post(
+        "/predict",
+        json=customer(customerID="7590-VHVEG"),
+        headers={"X-Request-ID": "req-1"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert response.headers["x-request-id"] == body["request_id"] == "req-1"
+    assert 0 < body["probability"] < 1
+    assert body["churn"] == (body["probability"] >= body["threshold"])
+    [row] = read(log_path)
+    assert row["request_id"] == "req-1" and row["customerID"] == "7590-VHVEG"
+    assert row["probability"] == body["probability"]
+    assert row["decision"] == int(body["churn"])
+    assert row["model_version"] == body["model_version"]
+    assert {k: row[k] for k in contract.FEATURE_NAMES} == contract.example_record()
+    text = client.get("/metrics").text
+    assert metric(text, "churn_http_requests_total", path="/predict", method="POST", status="200")
+    assert metric(text, "churn_predicted_probability_count") == 1
+    assert metric(text, "churn_http_request_duration_seconds_count", path="/predict", method="POST")
+    # A made-up request id header is not trusted as is.
+    odd = client.post("/predict", json=customer(), headers={"X-Request-ID": "a b;c"})
+    assert re.fullmatch(r"[0-9a-f]{32}", odd.json()["request_id"])
+
+
+def test_invalid_requests_get_422_with_field_level_messages(client, serve_settings, log_path):
+    bad = customer(Contract="Three year", tenure=-3)
+    del bad["gender"]
+    response = client.post("/predict", json=bad)
+    assert response.status_code == 422
+    errors = {tuple(e["loc"]): e["msg"] for e in response.json()["detail"]}
+    assert errors.keys() == {("body", "Contract"), ("body", "tenure"), ("body", "gender")}
+    assert "'Month-to-month', 'One year' or 'Two year'" in errors[("body", "Contract")]
+    assert "greater than or equal to 0" in errors[("body", "tenure")]
+    assert errors[("body", "gender")] == "Field required"
+
+    too_many = {"customers": [customer()] * (serve_settings.max_batch_size + 1)}
+    response = client.post("/predict/batch", json=too_many)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "customers"] and error["type"] == "too_long"
+
+    response = client.post("/predict/batch", json={"customers": [customer(), customer(tenure="x")]})
+    assert [e["loc"] for e in response.json()["detail"]] == [["body", "customers", 1, "tenure"]]
+    not_json = client.post(
+        "/predict", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 422
+    assert not log_path.exists() or read(log_path) == []  # nothing invalid was logged
+    text = client.get("/metrics").text
+    assert metric(text, "churn_http_errors_total", path="/predict", kind="invalid") == 2
+    assert metric(text, "churn_http_errors_total", path="/predict/batch", kind="invalid") == 2
+
+
+def test_batch_predictions_are_logged_in_order(client, log_path):
+    customers = [customer(tenure=t, TotalCharges=85.5 * t) for t in (0, 1, 24, 72)]
+    body = client.post("/predict/batch", json={"customers": customers}).json()
+    probabilities = [p["probability"] for p in body["predictions"]]
+    rows = read(log_path)
+    assert [r["item"] for r in rows] == [0, 1, 2, 3]
+    assert {r["request_id"] for r in rows} == {body["request_id"]}
+    assert [r["probability"] for r in rows] == probabilities
+    assert probabilities[0] > probabilities[-1]  # new customers churn more than loyal ones
+
+
+def test_no_train_serve_skew_on_the_test_split(client, served_repo):
+    """The API gives the probabilities the evaluate stage wrote, for the same model."""
+    root = served_repo.path
+    evaluated = pd.read_parquet(root / "data/predictions/test.parquet")
+    split = pd.read_parquet(root / "data/processed/splits/test.parquet")
+    rows = evaluated[[contract.ID_COLUMN]].merge(split, on=contract.ID_COLUMN, how="left")
+    assert len(rows) == len(evaluated) > 1000
+    records = json.loads(
+        rows[[contract.ID_COLUMN, *contract.FEATURE_NAMES]].to_json(orient="records")
+    )
+    expected = evaluated["probability"].to_numpy()
+
+    body = client.post("/predict/batch", json={"customers": records[:1000]}).json()
+    body2 = client.post("/predict/batch", json={"customers": records[1000:]}).json()
+    batch = [p["probability"] for p in body["predictions"] + body2["predictions"]]
+    assert [p["customerID"] for p in body["predictions"]] == [
+        r["customerID"] for r in records[:1000]
+    ]
+    np.testing.assert_allclose(batch, expected, rtol=0, atol=1e-12)
+
+    # One at a time too (a one-row matrix product may differ in the last bit).
+    single = [client.post("/predict", json=r).json()["probability"] for r in records[:200]]
+    np.testing.assert_allclose(single, expected[:200], rtol=0, atol=1e-12)
+
+
+def test_openapi_is_generated_from_the_contract_and_docs_work_offline(client):
+    spec = client.get("/openapi.json").json()
+    props = spec["components"]["schemas"]["Customer"]["properties"]
+    assert props["PaymentMethod"]["enum"] == list(contract.BY_NAME["PaymentMethod"].allowed)
+    assert {"/predict", "/predict/batch", "/health", "/ready", "/metrics", "/model"} <= set(
+        spec["paths"]
+    )
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert assets, page
+        for asset in assets:
+            assert asset.startswith("/"), f"{page} loads {asset} from the network"
+            assert client.get(asset).status_code == 200, asset
+
+
+def test_model_from_a_git_tag_comes_from_dvc_and_is_verified(served_repo, served_model, lock):
+    workspace_model = served_repo.path / "models" / "model.joblib"
+    moved = workspace_model.with_suffix(".moved")
+    workspace_model.rename(moved)  # the tag's model must come from DVC, not the workspace
+    try:
+        tagged = model_source.load(served_repo.path, rev=TAG)
+    finally:
+        moved.rename(workspace_model)
+    commit = served_repo.run("git", "rev-parse", TAG).stdout.strip()
+    assert tagged.git_rev == commit and tagged.source == TAG
+    assert tagged.md5 == served_model.md5
+    assert tagged.version == f"{served_model.md5}@{commit[:12]}"
+    assert tagged.training_data_md5 == served_model.training_data_md5
+    x = pd.DataFrame([contract.example_record()])
+    assert tagged.pipeline.predict_proba(x)[0, 1] == served_model.pipeline.predict_proba(x)[0, 1]
+    with pytest.raises(ArtifactError, match="not a git revision"):
+        model_source.load(served_repo.path, rev="no-such-tag")
+
+
+def start(root, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "churn.serving", "--root", str(root), "--port", "1", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=sandbox.environment(),
+    )
+
+
+def test_service_refuses_to_start_without_a_matching_model(served_repo, tmp_path):
+    root = copy_for_start(served_repo, tmp_path / "copy")
+    model = root / "models" / "model.joblib"
+    model.write_bytes(model.read_bytes() + b"tampered")
+    result = start(root)
+    assert result.returncode == 1
+    assert "model.joblib does not match" in result.stderr
+    assert "Refusing to load it" in result.stderr
+    assert "the service did not start" in result.stderr
+    model.unlink()
+    result = start(root)
+    assert result.returncode == 1
+    assert "models/model.joblib not found: run `dvc repro`" in result.stderr

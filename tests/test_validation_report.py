@@ -1,0 +1,27 @@
+"""The validation report's HTML, without a browser: content, escaping, byte stability."""
+
+from __future__ import annotations
+
+from churn.config import ValidateParams
+from churn.validation import validate
+from churn.validation_report import render
+
+STRICT = ValidateParams(
+    min_rows=10, max_rows=1_000_000, max_blank_fraction=0.01, row_error_tolerance=0.0
+)
+
+
+def test_renamed_column_is_reported_as_missing_and_unexpected(telco_raw):
+    summary = validate(telco_raw.rename(columns={"tenure": "Tenure"}), STRICT, "raw")
+    html = render(summary)
+    assert "FAILED: 1 of" in html
+    assert "missing <code>tenure</code>; unexpected <code>Tenure</code>; (renamed?)" in html
+
+
+def test_report_is_byte_stable_and_has_nothing_to_fetch(telco_raw):
+    bad = telco_raw.copy()
+    bad.loc[7, "gender"] = "</td><script>x</script>"
+    first = render(validate(bad, STRICT, "raw"))
+    assert render(validate(bad, STRICT, "raw")) == first
+    assert "<script>" not in first and "&lt;/td&gt;&lt;script&gt;" in first
+    assert "http://" not in first and "https://" not in first and "<link" not in first
