@@ -61,7 +61,9 @@ def main(args) -> None:
             )
             reports[split] = {k: round(v, 6) for k, v in report.items()}
             for name, value in reports[split].items():
-                live.log_metric(f"{split}/{name}", value, plot=False)
+                # Shares contacted have no better/worse direction: decision.json keeps them.
+                if "contacted_share" not in name:
+                    live.log_metric(f"{split}/{name}", value, plot=False)
             log.info(
                 "%-10s profit/customer: tuned %.2f  at %.2f %.2f  contact all %.2f  "
                 "lift@10%% %.2f  EMP %.2f",
@@ -89,10 +91,6 @@ def main(args) -> None:
                 ),
                 args.predictions_dir / f"{split}.parquet",
             )
-        live.log_metric("decision/threshold", threshold, plot=False)
-        live.log_metric(
-            "decision/break_even_threshold", round(econ.break_even_threshold, 6), plot=False
-        )
     write_json(
         {
             "schema_version": 1,
@@ -105,6 +103,7 @@ def main(args) -> None:
             "expected_profit_per_customer": {
                 s: reports[s]["profit_tuned_threshold"] for s in SPLITS
             },
+            "contacted_share": {s: reports[s]["contacted_share_tuned_threshold"] for s in SPLITS},
         },
         args.decision,
     )

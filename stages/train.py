@@ -53,19 +53,26 @@ def main(args) -> None:
         },
         args.metrics,
     )
-    # One row per candidate (empty without tuning): a plot of the search's progress.
-    write_json(
-        [
-            {
-                "candidate": t.number,
-                "roc_auc_mean": round(t.mean, 6),
-                "roc_auc_std": round(t.std, 6),
-                "params": {k: v for k, v in sorted(t.params.items())},
-            }
-            for t in (search.trials if search else [])
-        ],
-        args.trials,
-    )
+    # One row per candidate: a plot of the search's progress. Without tuning the one
+    # candidate is the configuration as written.
+    trials = search.trials if search else []
+    rows = [
+        {
+            "candidate": t.number,
+            "roc_auc_mean": round(t.mean, 6),
+            "roc_auc_std": round(t.std, 6),
+            "params": dict(sorted(t.params.items())),
+        }
+        for t in trials
+    ] or [
+        {
+            "candidate": 0,
+            "roc_auc_mean": round(cv.mean, 6),
+            "roc_auc_std": round(cv.std, 6),
+            "params": dict(sorted(result.params.items())),
+        }
+    ]
+    write_json(rows, args.trials)
 
 
 if __name__ == "__main__":

@@ -291,6 +291,8 @@ class GateParams(Strict):
     enforce: bool = True
     min_test_roc_auc: float = Field(ge=0, le=1)
     min_test_top_decile_lift: float = Field(ge=0)
+
+
 # --- explore -----------------------------------------------------------------------------
 
 
