@@ -78,6 +78,14 @@ lock: ## Re-resolve requirements.lock from pyproject.toml (needs the network)
 clean: ## Remove the environment and tool caches (not the DVC cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache dvc_plots
 
+METRIC ?= test.roc_auc
+.PHONY: exp-best
+exp-best: $(STAMP) ## Rank the experiments by a metric: make exp-best METRIC=test.roc_auc [TOP=5]
+	$(RUN) python -m churn.experiments --metric $(METRIC) $(if $(TOP),--top $(TOP))
+
+.PHONY: bench-models
+bench-models: $(STAMP) ## Benchmark every model family, tuned (needs `make repro` first; minutes)
+	$(RUN) python benchmarks/models.py
 # --- Comparing runs and experiments (pull-request report, dvc exp helpers) -----------
 BASE ?= main
 COMPARE_DIR ?= reports/compare

@@ -3,6 +3,14 @@
 Records accuracy, precision, recall, F1, ROC-AUC and average precision, and the
 ROC, precision-recall, confusion-matrix and calibration plots, with dvclive.
 Writes each split's predicted probabilities for later stages.
+
+The business decision: the contact threshold that maximises expected profit per
+customer is chosen on the VALIDATION predictions (params `business`), then
+applied unchanged to the test split, which is read here and nowhere else. Both
+splits report profit per customer at that threshold, at `evaluate.threshold`
+(0.5), at the break-even threshold and for contacting everyone, the top-decile
+lift and the expected maximum profit (EMP). The chosen threshold goes to
+`--decision` (read by the prediction service).
 """
 
 from pathlib import Path
@@ -10,11 +18,12 @@ from pathlib import Path
 import pandas as pd
 from dvclive import Live
 
-from churn.artifacts import load_model
-from churn.config import EvaluateParams, load_section
+from churn import business
+from churn.artifacts import file_md5, load_model
+from churn.config import BusinessParams, EvaluateParams, load_section
 from churn.contract import ID_COLUMN
 from churn.evaluation import log_split
-from churn.io import read_parquet, write_parquet
+from churn.io import read_parquet, write_json, write_parquet
 from churn.modeling import model_inputs
 from churn.stage import log, parser, run
 
@@ -23,16 +32,55 @@ SPLITS = ("validation", "test")
 
 def main(args) -> None:
     params: EvaluateParams = load_section("evaluate")
+    money: BusinessParams = load_section("business")
+    econ = business.Economics.from_params(money)
     model = load_model(args.model)  # refuses a file that does not match dvc.lock
+    tables = {s: read_parquet(args.splits_dir / f"{s}.parquet") for s in SPLITS}
+    probabilities = {s: model.predict_proba(model_inputs(t))[:, 1] for s, t in tables.items()}
+
+    # The validation split chooses the threshold; test only measures the choice.
+    grid = business.threshold_grid(money.threshold_step)
+    threshold, _ = business.best_threshold(
+        tables["validation"]["churn"].to_numpy(), probabilities["validation"], grid, econ
+    )
+    log.info(
+        "threshold %.2f maximises validation profit (break-even for calibrated p: %.3f)",
+        threshold,
+        econ.break_even_threshold,
+    )
+    reports = {}
     # dvclive's defaults would rewrite dvc.yaml and create experiments: dvc.yaml declares all.
     with Live(dir=str(args.live_dir), dvcyaml=False, save_dvc_exp=False, report=None) as live:
         for split in SPLITS:
-            table = read_parquet(args.splits_dir / f"{split}.parquet")
-            probability = model.predict_proba(model_inputs(table))[:, 1]
-            metrics = log_split(
-                live, split, table["churn"].to_numpy(), probability, params.threshold
-            )
+            table, probability = tables[split], probabilities[split]
+            y = table["churn"].to_numpy()
+            metrics = log_split(live, split, y, probability, params.threshold)
             log.info("%-10s %s", split, "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+            report = business.decision_report(
+                y, probability, threshold, params.threshold, econ, money.emp_alpha, money.emp_beta
+            )
+            reports[split] = {k: round(v, 6) for k, v in report.items()}
+            for name, value in reports[split].items():
+                # Shares contacted have no better/worse direction: decision.json keeps them.
+                if "contacted_share" not in name:
+                    live.log_metric(f"{split}/{name}", value, plot=False)
+            log.info(
+                "%-10s profit/customer: tuned %.2f  at %.2f %.2f  contact all %.2f  "
+                "lift@10%% %.2f  EMP %.2f",
+                split,
+                report["profit_tuned_threshold"],
+                params.threshold,
+                report["profit_default_threshold"],
+                report["profit_contact_all"],
+                report["top_decile_lift"],
+                report["emp"],
+            )
+            plots = args.live_dir / "plots" / "business"
+            write_json(
+                business.profit_curve(y, probability, grid, econ),
+                plots / f"profit_{split}.json",
+            )
+            write_json(business.cumulative_gains(y, probability), plots / f"gains_{split}.json")
             write_parquet(
                 pd.DataFrame(
                     {
@@ -43,6 +91,22 @@ def main(args) -> None:
                 ),
                 args.predictions_dir / f"{split}.parquet",
             )
+    write_json(
+        {
+            "schema_version": 1,
+            "threshold": threshold,
+            "chosen_on": "validation",
+            "objective": "expected profit per customer",
+            "model": {"path": str(args.model), "md5": file_md5(args.model)},
+            "break_even_threshold": round(econ.break_even_threshold, 6),
+            "economics": money.model_dump(),
+            "expected_profit_per_customer": {
+                s: reports[s]["profit_tuned_threshold"] for s in SPLITS
+            },
+            "contacted_share": {s: reports[s]["contacted_share_tuned_threshold"] for s in SPLITS},
+        },
+        args.decision,
+    )
 
 
 if __name__ == "__main__":
@@ -55,5 +119,11 @@ if __name__ == "__main__":
         type=Path,
         required=True,
         help="folder for per-split predicted probabilities",
+    )
+    p.add_argument(
+        "--decision",
+        type=Path,
+        required=True,
+        help="JSON with the chosen contact threshold, for the prediction service",
     )
     run("evaluate", main, p.parse_args())

@@ -60,3 +60,12 @@ def telco_clean(telco_raw: pd.DataFrame) -> pd.DataFrame:
 
     cleaned, _, _ = clean(telco_raw)
     return cleaned
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_thread():
+    """One BLAS/OpenMP thread, as in the stages: small fits are faster and stable."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield

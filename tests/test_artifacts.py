@@ -49,3 +49,30 @@ def test_missing_model_and_unknown_output(tmp_path):
     joblib.dump(1, other)
     with pytest.raises(ArtifactError, match="not an output of any stage"):
         load_model(other, lock)
+
+
+def test_only_the_artifacts_module_unpickles():
+    """Nothing in the project may load a pickle without the dvc.lock check of load_model."""
+    import re
+
+    from churn.sandbox import REPO_ROOT
+
+    loader = re.compile(r"\b(joblib\.load|pickle\.loads?|cloudpickle|dill\.load|pd\.read_pickle)\b")
+    offenders = []
+    for folder in ("src", "stages", "benchmarks", "scripts"):
+        for path in sorted((REPO_ROOT / folder).rglob("*.py")):
+            if path.name == "artifacts.py":
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), start=1):
+                if loader.search(line):
+                    offenders.append(f"{path.relative_to(REPO_ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_dvc_yaml_declares_the_model_artifact():
+    from churn.sandbox import REPO_ROOT
+
+    pipeline = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())
+    artifact = pipeline["artifacts"]["churn-model"]
+    assert artifact["type"] == "model" and artifact["labels"] and artifact["desc"]
+    assert artifact["path"] == pipeline["vars"][0]["paths"]["model"]

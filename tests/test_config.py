@@ -63,3 +63,25 @@ def test_contract_example_record_is_valid():
             assert col.minimum <= value <= col.maximum
         else:
             assert value in col.allowed
+
+
+def test_search_space_ranges_and_families_are_checked(tmp_path):
+    data = yaml.safe_load(PARAMS.read_text())
+    data["train"]["search_space"]["svm"] = {"C": {"low": 1.0, "high": 0.1}}
+    with pytest.raises(ConfigError, match=r"train\.search_space\.svm\.C"):
+        load_section("train", write(tmp_path, data))
+    data = yaml.safe_load(PARAMS.read_text())
+    data["train"]["search_space"]["xgboost"] = {"eta": [0.1]}
+    with pytest.raises(ConfigError, match=r"train\.search_space\.xgboost"):
+        load_section("train", write(tmp_path, data))
+    data = yaml.safe_load(PARAMS.read_text())
+    data["train"]["tuning"]["method"] = "hyperband"
+    with pytest.raises(ConfigError, match=r"train\.tuning\.method"):
+        load_section("train", write(tmp_path, data))
+
+
+def test_business_offer_must_cost_less_than_the_customer_is_worth(tmp_path):
+    data = yaml.safe_load(PARAMS.read_text())
+    data["business"]["offer_cost"] = 500
+    with pytest.raises(ConfigError, match="offer_cost must be below customer_lifetime_value"):
+        load_section("business", write(tmp_path, data))

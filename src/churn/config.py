@@ -218,7 +218,89 @@ class HistGradientBoostingParams(Strict):
     class_weight: Literal["balanced"] | None = None
 
 
-ModelName = Literal["logistic_regression", "random_forest", "hist_gradient_boosting"]
+class DecisionTreeParams(Strict):
+    max_depth: int | None = Field(default=None, gt=0)
+    min_samples_leaf: int = Field(ge=1)
+    criterion: Literal["gini", "entropy", "log_loss"] = "gini"
+    class_weight: Literal["balanced"] | None = None
+
+
+class SvmParams(Strict):
+    #: linear: LinearSVC (fast on 5k rows); rbf: kernel SVC (slower, seconds per fit).
+    #: Either way the margins become probabilities with CalibratedClassifierCV (sigmoid).
+    kernel: Literal["linear", "rbf"] = "linear"
+    C: float = Field(gt=0)
+    #: rbf only: kernel width ("scale" = 1 / (n_features * X.var())).
+    gamma: float | Literal["scale", "auto"] = "scale"
+    calibration_folds: int = Field(default=3, ge=2)
+    class_weight: Literal["balanced"] | None = None
+
+
+class MlpParams(Strict):
+    hidden_layer_sizes: list[int] = Field(min_length=1)
+    alpha: float = Field(ge=0)
+    learning_rate_init: float = Field(gt=0)
+    max_iter: int = Field(gt=0)
+    #: Stop when a seeded 10% slice of the training fold stops improving.
+    early_stopping: bool = True
+
+
+class FeatureStepParams(Strict):
+    """Optional feature steps inside the fitted pipeline (after the engineered features)."""
+
+    #: Extra terms built from the scaled numeric columns listed in ``expand_columns``:
+    #: none | splines (cubic B-splines) | interactions (pairwise products) | polynomial.
+    expansion: Literal["none", "splines", "interactions", "polynomial"] = "none"
+    expand_columns: list[str] = Field(default_factory=list)
+    #: splines: number of knots; interactions/polynomial: degree.
+    n_knots: int = Field(default=5, ge=2)
+    degree: int = Field(default=2, ge=2, le=3)
+    #: Keep the k best encoded features: none | mutual_info | chi2 | model
+    #: (model = importance in a seeded extra-trees forest, via SelectFromModel).
+    selection: Literal["none", "mutual_info", "chi2", "model"] = "none"
+    k: int = Field(default=20, ge=1)
+
+
+class RangeSpec(Strict):
+    """A numeric search range; ``log`` samples it on a log scale. Ints stay ints."""
+
+    low: float
+    high: float
+    log: bool = False
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RangeSpec:
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        if self.log and self.low <= 0:
+            raise ValueError("a log range needs low > 0")
+        return self
+
+
+#: One hyperparameter's search space: a list of choices, or a numeric range.
+SearchDimension = list[Any] | RangeSpec
+
+
+class TuningParams(Strict):
+    #: none: fit the hyperparameters as written | grid | random | bayes (Optuna TPE).
+    method: Literal["none", "grid", "random", "bayes"] = "none"
+    #: Candidates tried by random and bayes.
+    n_iter: int = Field(default=20, ge=1)
+    #: grid: points taken from each range (log-spaced when ``log``); lists are used as is.
+    grid_points: int = Field(default=3, ge=2)
+    #: Progress lines per candidate (0 silent, 1 one line per candidate, 2+ per fold).
+    verbose: int = Field(default=1, ge=0)
+
+
+ModelName = Literal[
+    "logistic_regression",
+    "random_forest",
+    "hist_gradient_boosting",
+    "decision_tree",
+    "svm",
+    "mlp",
+]
 
 
 class TrainParams(Strict):
@@ -228,10 +310,23 @@ class TrainParams(Strict):
     logistic_regression: LogisticRegressionParams
     random_forest: RandomForestParams
     hist_gradient_boosting: HistGradientBoostingParams
+    decision_tree: DecisionTreeParams
+    svm: SvmParams
+    mlp: MlpParams
+    features: FeatureStepParams = FeatureStepParams()
+    #: Recalibrate the final model's probabilities with k-fold CalibratedClassifierCV.
+    calibration: Literal["none", "sigmoid", "isotonic"] = "none"
+    tuning: TuningParams = TuningParams()
+    #: Per family: hyperparameter -> list of choices or {low, high, log, integer}.
+    search_space: dict[ModelName, dict[str, SearchDimension]] = Field(default_factory=dict)
 
     def estimator_params(self) -> dict[str, Any]:
         """The hyperparameters of the selected model family."""
         return getattr(self, self.model).model_dump()
+
+    def space(self) -> dict[str, SearchDimension]:
+        """The search space of the selected family (empty when none is declared)."""
+        return dict(self.search_space.get(self.model, {}))
 
 
 # --- evaluate ----------------------------------------------------------------------------
@@ -240,6 +335,56 @@ class TrainParams(Strict):
 class EvaluateParams(Strict):
     #: Threshold on the predicted churn probability for the label-based metrics.
     threshold: float = Field(gt=0, lt=1)
+
+
+# --- business (read by evaluate) --------------------------------------------------------
+
+
+class BusinessParams(Strict):
+    """The retention campaign's economics (Verbraken et al. 2013, EMP for churn)."""
+
+    #: Customer lifetime value kept when a would-be churner accepts the offer.
+    customer_lifetime_value: float = Field(gt=0)
+    #: Cost of the incentive, paid by every contacted customer who accepts it.
+    offer_cost: float = Field(ge=0)
+    #: Cost of contacting one customer.
+    contact_cost: float = Field(ge=0)
+    #: Share of contacted would-be churners who accept the offer and stay.
+    acceptance_rate: float = Field(gt=0, le=1)
+    #: EMP: the acceptance rate is uncertain, drawn from Beta(alpha, beta)
+    #: (the paper's 6, 14 has mean 0.3).
+    emp_alpha: float = Field(gt=0)
+    emp_beta: float = Field(gt=0)
+    #: Candidate decision thresholds: 0, step, 2*step, ... below 1.
+    threshold_step: float = Field(gt=0, lt=0.5)
+
+    @model_validator(mode="after")
+    def _offer_below_value(self) -> BusinessParams:
+        if self.offer_cost >= self.customer_lifetime_value:
+            raise ValueError("offer_cost must be below customer_lifetime_value")
+        return self
+
+
+# --- explain -----------------------------------------------------------------------------
+
+
+class ExplainParams(Strict):
+    seed: int
+    #: Shuffles per column for permutation importance.
+    n_repeats: int = Field(ge=1)
+    scoring: Literal["roc_auc", "average_precision", "neg_log_loss"] = "roc_auc"
+
+
+# --- gate --------------------------------------------------------------------------------
+
+
+class GateParams(Strict):
+    """The bar the trained model must clear on the test split, else the pipeline fails."""
+
+    #: false: report the result without failing (useful for sweeps of weaker models).
+    enforce: bool = True
+    min_test_roc_auc: float = Field(ge=0, le=1)
+    min_test_top_decile_lift: float = Field(ge=0)
 
 
 # --- explore -----------------------------------------------------------------------------
@@ -278,6 +423,9 @@ SECTIONS: dict[str, type[Strict]] = {
     "split": SplitParams,
     "train": TrainParams,
     "evaluate": EvaluateParams,
+    "business": BusinessParams,
+    "explain": ExplainParams,
+    "gate": GateParams,
     "explore": ExploreParams,
     "serve": ServeParams,
 }

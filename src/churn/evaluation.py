@@ -31,6 +31,13 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     # metrics/clean.json: fewer rows set aside is better.
     "quarantined_fraction": False,
     "rows_quarantined": False,
+    # metrics/evaluate/metrics.json: the retention decision (per customer, higher is better).
+    "profit_tuned_threshold": True,
+    "profit_default_threshold": True,
+    "profit_break_even_threshold": True,
+    "profit_contact_all": True,
+    "top_decile_lift": True,
+    "emp": True,
 }
 
 

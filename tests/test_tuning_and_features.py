@@ -1,0 +1,173 @@
+"""Feature steps, calibration and the three tuning methods, on a slice of the bundled data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.model_selection import StratifiedKFold
+
+from churn.config import RangeSpec, TrainParams, TuningParams, load_section
+from churn.errors import ConfigError
+from churn.evaluation import classification_metrics
+from churn.features import build_feature_table
+from churn.modeling import PARAM_PREFIX, build_pipeline, chi2_shifted, fit_model, model_inputs
+from churn.sandbox import REPO_ROOT
+from churn.tuning import IntLogUniform, distribution, grid_values, search
+
+EDGES = [12, 24, 48]
+
+
+@pytest.fixture(scope="module")
+def table(telco_clean):
+    return build_feature_table(telco_clean, EDGES)
+
+
+@pytest.fixture(scope="module")
+def params() -> TrainParams:
+    return load_section("train", REPO_ROOT / "params.yaml")
+
+
+def variant(params: TrainParams, **changes) -> TrainParams:
+    features = params.features.model_copy(update=changes.pop("features", {}))
+    tuning = params.tuning.model_copy(update=changes.pop("tuning", {"method": "none"}))
+    return params.model_copy(
+        update={"cv_folds": 3, "features": features, "tuning": tuning, **changes}
+    )
+
+
+@pytest.mark.parametrize(
+    "features",
+    [
+        {"expansion": "none"},
+        {"expansion": "splines", "expand_columns": ["tenure"], "n_knots": 4},
+        {"expansion": "interactions", "expand_columns": ["tenure", "MonthlyCharges"]},
+        {"expansion": "polynomial", "expand_columns": ["tenure", "num_services"], "degree": 3},
+        {"selection": "mutual_info", "k": 10},
+        {"selection": "chi2", "k": 10},
+        {"selection": "model", "k": 10},
+    ],
+)
+def test_feature_steps_fit_inside_the_pipeline(table, params, features):
+    train_part, holdout = table.iloc[:2500], table.iloc[2500:4000]
+    result = fit_model(train_part, variant(params, features=features), EDGES)
+    probability = result.model.predict_proba(model_inputs(holdout))[:, 1]
+    assert classification_metrics(holdout["churn"], probability, 0.5)["roc_auc"] > 0.8
+    steps = dict(result.model.steps)
+    if "k" in features:
+        assert (
+            steps["select"]
+            .transform(
+                steps["preprocess"].transform(steps["features"].transform(model_inputs(holdout)))
+            )
+            .shape[1]
+            == 10
+        )
+
+
+def test_expansion_needs_numeric_columns(params):
+    bad = params.features.model_copy(update={"expansion": "splines", "expand_columns": ["gender"]})
+    with pytest.raises(ConfigError, match=r"expand_columns: \['gender'\]"):
+        build_pipeline(
+            "logistic_regression", params.logistic_regression.model_dump(), 0, EDGES, bad
+        )
+
+
+def test_chi2_shift_accepts_negative_columns():
+    X = np.array([[-1.0, 0.0], [1.0, 1.0], [-1.0, 0.0], [1.0, 1.0]])
+    scores, _ = chi2_shifted(X, np.array([0, 1, 0, 1]))
+    assert np.all(np.isfinite(scores)) and scores[0] > 0
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_calibration_wraps_the_pipeline_and_takes_plain_records(table, params, method):
+    result = fit_model(table.iloc[:2500], variant(params, calibration=method), EDGES)
+    p = result.model.predict_proba(model_inputs(table.iloc[2500:3000]))[:, 1]
+    assert p.min() >= 0 and p.max() <= 1
+    assert type(result.model).__name__ == "CalibratedClassifierCV"
+
+
+@pytest.mark.parametrize("kernel", ["linear", "rbf"])
+def test_svm_kernels_give_probabilities(table, params, kernel):
+    svm = params.svm.model_copy(update={"kernel": kernel, "C": 0.5})
+    result = fit_model(table.iloc[:1500], variant(params, model="svm", svm=svm), EDGES)
+    p = result.model.predict_proba(model_inputs(table.iloc[1500:2500]))[:, 1]
+    assert classification_metrics(table["churn"].iloc[1500:2500], p, 0.5)["roc_auc"] > 0.75
+
+
+def test_grid_values_from_lists_and_ranges():
+    assert grid_values([1, "a", None], 3) == [1, "a", None]
+    assert grid_values(RangeSpec(low=0.01, high=1.0, log=True), 3) == [0.01, 0.1, 1.0]
+    assert grid_values(RangeSpec(low=2, high=10, integer=True), 3) == [2, 6, 10]
+    assert grid_values(RangeSpec(low=0.0, high=1.0), 5) == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_distributions_stay_in_range_and_are_seeded():
+    ints = IntLogUniform(5, 200)
+    draws = ints.rvs(size=2000, random_state=0)
+    assert draws.min() >= 5 and draws.max() <= 200 and draws.dtype.kind == "i"
+    assert np.median(draws) < 60  # log scale: mass towards the low end
+    assert np.array_equal(draws, ints.rvs(size=2000, random_state=0))
+    floats = distribution(RangeSpec(low=0.001, high=1.0, log=True)).rvs(size=500, random_state=1)
+    assert floats.min() >= 0.001 and floats.max() <= 1.0
+    assert distribution(["a", "b"]) == ["a", "b"]
+
+
+SPACE = {"C": RangeSpec(low=0.01, high=10.0, log=True), "class_weight": [None, "balanced"]}
+
+
+@pytest.mark.parametrize("method", ["grid", "random", "bayes"])
+def test_each_search_method_is_deterministic_and_picks_its_best(table, params, method):
+    small = table.iloc[:1500]
+    tuning = TuningParams(method=method, n_iter=4, grid_points=2, verbose=0)
+    X, y = model_inputs(small), small["churn"]
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+
+    def run():
+        pipe = build_pipeline(
+            "logistic_regression", params.logistic_regression.model_dump(), 0, EDGES
+        )
+        return search(pipe, X, y, SPACE, "model__", "logistic_regression", tuning, cv, 0)
+
+    first, second = run(), run()
+    assert len(first.trials) == 4
+    assert [t.params for t in first.trials] == [t.params for t in second.trials]
+    assert [t.scores for t in first.trials] == [t.scores for t in second.trials]
+    assert first.best.mean == max(t.mean for t in first.trials)
+    for t in first.trials:
+        assert 0.01 <= t.params["C"] <= 10 and t.params["class_weight"] in (None, "balanced")
+
+
+def test_tuned_params_end_up_in_the_fitted_model(table, params):
+    tuning = {"method": "random", "n_iter": 3, "verbose": 0}
+    space = {**params.search_space, "decision_tree": {"max_depth": [2, 3, 4]}}
+    result = fit_model(
+        table.iloc[:1500],
+        variant(params, model="decision_tree", tuning=tuning, search_space=space),
+        EDGES,
+    )
+    depth = result.model.named_steps["model"].max_depth
+    assert depth == result.params["max_depth"] == result.search.best.params["max_depth"]
+    assert result.cv.scores == result.search.best.scores
+
+
+def test_svm_search_reaches_the_wrapped_estimator(table, params):
+    assert PARAM_PREFIX["svm"] == "model__estimator__"
+    tuning = {"method": "grid", "grid_points": 2, "verbose": 0}
+    space = {**params.search_space, "svm": {"C": [0.01, 0.1]}}
+    result = fit_model(
+        table.iloc[:1200], variant(params, model="svm", tuning=tuning, search_space=space), EDGES
+    )
+    assert result.params["C"] == result.model.named_steps["model"].estimator.C
+
+
+def test_unknown_or_missing_search_space_is_a_clear_error(table, params):
+    bad = {**params.search_space, "logistic_regression": {"gamma": [1, 2]}}
+    with pytest.raises(ConfigError, match=r"search_space\.logistic_regression: unknown .*'gamma'"):
+        fit_model(
+            table.iloc[:500], variant(params, tuning={"method": "grid"}, search_space=bad), EDGES
+        )
+    empty = {k: v for k, v in params.search_space.items() if k != "logistic_regression"}
+    with pytest.raises(ConfigError, match="missing or empty"):
+        fit_model(
+            table.iloc[:500], variant(params, tuning={"method": "bayes"}, search_space=empty), EDGES
+        )
