@@ -30,6 +30,8 @@ def test_dvc_repro_notices_a_changed_database_table(tmp_path, monkeypatch):
             "query": f"SELECT {', '.join(COLUMN_NAMES)} FROM customers ORDER BY customerID",
         },
     )
+    # A 2,500-row sample trains a weaker model: record the gate's verdict, don't stop on it.
+    set_param(box, "gate.enforce", False)
     set_param(box, "collect.watch", "data/raw/source_state.json")
     set_param(box, "collect.fingerprint", ["source"])
     assert ran(box.dvc("repro")) == WITH_FINGERPRINT
