@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 
 from churn import contract, sandbox
 from churn.artifacts import ArtifactError
-from churn.serving import model_source
+from churn.serving import model_source, predictor
 from churn.serving.prediction_log import read
 from tests.serving.conftest import TAG, copy_for_start
 
@@ -248,3 +249,29 @@ def test_service_refuses_a_threshold_that_does_not_belong_to_the_model(served_re
     assert result.returncode == 1
     assert "models/decision.json not found in the workspace" in result.stderr
     assert "the service did not start" in result.stderr
+
+
+def test_compiled_pipeline_gives_the_pipelines_probabilities_bit_for_bit(served_model, served_repo):
+    """The service's fast path (numpy arrays to the fitted column transformer's parts)
+    computes exactly what the fitted pipeline computes: batch and one row at a time."""
+    pipeline = served_model.pipeline
+    compiled = predictor.compile_pipeline(pipeline)
+    assert compiled is not None
+    batcher = predictor.MicroBatcher(pipeline)
+    try:
+        assert batcher.compiled and batcher.pipeline is not pipeline
+    finally:
+        batcher.close()
+    split = pd.read_parquet(served_repo.path / "data/processed/splits/test.parquet")
+    records = split[list(contract.FEATURE_NAMES)].to_dict(orient="records")
+    expected = predictor.predict_proba(pipeline, records)
+    assert np.array_equal(predictor.predict_proba(compiled, records), expected)
+    for i in range(0, len(records), 10):
+        one = records[i : i + 1]
+        assert predictor.predict_proba(compiled, one) == predictor.predict_proba(pipeline, one)
+
+    # A layout it does not know is served by the pipeline itself.
+    weighted = copy.deepcopy(pipeline)
+    weighted.steps[1][1].transformer_weights = {"numeric": 2.0}
+    assert predictor.compile_pipeline(weighted) is None
+    assert predictor.compile_pipeline(weighted.steps[2][1]) is None
