@@ -3,6 +3,8 @@
 The pipeline takes a plain customer record (the contract's feature columns, in
 contract order, with the clean dtypes); ``frame`` builds exactly that, so the
 service computes what ``evaluate`` computes (tested on the whole test split).
+``CompiledPipeline`` runs the same fitted objects with less pandas per call; it
+is used only when it gives bit-for-bit the pipeline's probabilities.
 """
 
 from __future__ import annotations
