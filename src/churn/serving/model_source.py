@@ -85,6 +85,10 @@ def decision_threshold(read: Reader, model_md5: str, where: str = "the workspace
             "chosen_on, objective, model.md5 and expected_profit_per_customer "
             f"(schema_version {DECISION_SCHEMA_VERSION})"
         ) from None
+    if not 0.0 <= threshold <= 1.0:  # also refuses NaN
+        raise ArtifactError(
+            f"{DECISION} in {where}: threshold {threshold} - expected a probability in [0, 1]"
+        )
     if chosen_for != model_md5:
         raise ArtifactError(
             f"{DECISION} in {where} holds a threshold chosen for model {chosen_for}, "
