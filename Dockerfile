@@ -23,6 +23,8 @@ RUN pip install --no-deps --no-build-isolation .
 COPY params.yaml dvc.lock ./
 COPY metrics/ metrics/
 COPY models/model.joblib models/model.joblib
+# The decision threshold the service applies (checked to belong to this model).
+COPY models/decision.json models/decision.json
 
 # Run as an unprivileged user; only the prediction log folder is writable.
 RUN useradd --create-home --uid 10001 churn \

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from churn import contract
-from churn.features import ChurnFeatures, build_feature_table, engineer, tenure_band_labels
+from churn.features import (
+    SERVICE_COLUMNS,
+    ChurnFeatures,
+    build_feature_table,
+    engineer,
+    tenure_band_labels,
+)
 from churn.splitting import split
 
 EDGES = [12, 24, 48]
@@ -38,6 +44,36 @@ def test_new_customer_average_is_this_months_charge():
 def test_tenure_bands(tenure, band):
     assert engineer(record(tenure=tenure), EDGES).iloc[0]["tenure_band"] == band
     assert band in tenure_band_labels(EDGES)
+
+
+def engineer_with_pandas(df: pd.DataFrame, edges) -> pd.DataFrame:
+    """The engineered features written plainly in pandas (pd.cut): the reference that the
+    numpy-based ``engineer`` must match exactly, values and dtypes."""
+    out = df.copy()
+    tenure = out["tenure"].astype("float64")
+    monthly = out["MonthlyCharges"].astype("float64")
+    total = out["TotalCharges"].astype("float64")
+    out["avg_monthly_spend"] = np.where(tenure > 0, total / tenure.where(tenure > 0, 1.0), monthly)
+    out["monthly_vs_average"] = monthly - out["avg_monthly_spend"]
+    services = sum((out[c] == "Yes").astype("int64") for c in SERVICE_COLUMNS)
+    out["num_services"] = services + (out["InternetService"] != "No").astype("int64")
+    bins = [-np.inf, *edges, np.inf]
+    bands = pd.cut(tenure, bins=bins, labels=tenure_band_labels(edges))
+    out["tenure_band"] = bands.astype("str")
+    return out
+
+
+@pytest.mark.parametrize("edges", [EDGES, [6], [1, 2, 3, 100]])
+def test_engineer_matches_the_pandas_formulation_exactly(telco_clean, edges):
+    df = telco_clean.sample(frac=1.0, random_state=0)  # a shuffled, non-range index
+    df = df.astype({"tenure": "float64"})
+    df.iloc[:3, df.columns.get_loc("tenure")] = [np.nan, 12.0, 12.5]  # NaN, edge, between
+    expected = engineer_with_pandas(df, edges)
+    got = engineer(df, edges)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got["tenure_band"].iloc[0] is not None and pd.isna(got["tenure_band"].iloc[0])
+    # Recomputing on a table that has the columns already gives the same table.
+    pd.testing.assert_frame_equal(engineer(got, edges), expected, check_exact=True)
 
 
 def test_transformer_is_stateless_and_idempotent(telco_clean):

@@ -44,21 +44,45 @@ def tenure_band_labels(edges: Sequence[int]) -> list[str]:
     return labels
 
 
+def tenure_bands(tenure: np.ndarray, tenure_band_edges: Sequence[int]) -> np.ndarray:
+    """The tenure band label of each tenure (object array; NaN where tenure is NaN).
+
+    Right-closed bands, as ``pd.cut``: with edges [12, 24], 12 is '0-12' and 13 is
+    '13-24'. ``np.searchsorted`` with ``side="left"`` gives exactly that band index,
+    for a fraction of ``pd.cut``'s per-call cost (the model pipeline runs this on
+    every prediction request).
+    """
+    labels = np.asarray([*tenure_band_labels(tenure_band_edges), np.nan], dtype=object)
+    index = np.searchsorted(np.asarray(tenure_band_edges, dtype="float64"), tenure, side="left")
+    index[np.isnan(tenure)] = len(labels) - 1
+    return labels[index]
+
+
 def engineer(df: pd.DataFrame, tenure_band_edges: Sequence[int]) -> pd.DataFrame:
-    """Return ``df`` with the engineered columns added (or recomputed)."""
-    out = df.copy()
-    tenure = out["tenure"].astype("float64")
-    monthly = out["MonthlyCharges"].astype("float64")
-    total = out["TotalCharges"].astype("float64")
+    """Return ``df`` with the engineered columns added (or recomputed).
+
+    Computed on numpy arrays and added in one ``assign`` (one copy of ``df``): the
+    per-call cost matters when serving single predictions, and the values and dtypes
+    are those of the pandas formulation (tested against it).
+    """
+    tenure = df["tenure"].astype("float64").to_numpy()
+    monthly = df["MonthlyCharges"].astype("float64").to_numpy()
+    total = df["TotalCharges"].astype("float64").to_numpy()
+    has_history = tenure > 0
     # A brand-new customer has no history: their average is this month's charge.
-    out["avg_monthly_spend"] = np.where(tenure > 0, total / tenure.where(tenure > 0, 1.0), monthly)
-    out["monthly_vs_average"] = monthly - out["avg_monthly_spend"]
-    services = sum((out[c] == "Yes").astype("int64") for c in SERVICE_COLUMNS)
-    out["num_services"] = services + (out["InternetService"] != "No").astype("int64")
-    edges = [-np.inf, *tenure_band_edges, np.inf]
-    bands = pd.cut(tenure, bins=edges, labels=tenure_band_labels(tenure_band_edges))
-    out["tenure_band"] = bands.astype("str")
-    return out
+    avg = np.where(has_history, total / np.where(has_history, tenure, 1.0), monthly)
+    services = np.zeros(len(df), dtype="int64")
+    for column in SERVICE_COLUMNS:
+        services += df[column].to_numpy() == "Yes"
+    services += df["InternetService"].to_numpy() != "No"
+    return df.assign(
+        avg_monthly_spend=avg,
+        monthly_vs_average=monthly - avg,
+        num_services=services,
+        tenure_band=pd.Series(
+            tenure_bands(tenure, tenure_band_edges), index=df.index, dtype=object
+        ).astype("str"),
+    )
 
 
 class ChurnFeatures(TransformerMixin, BaseEstimator):

@@ -142,8 +142,15 @@ def server(served_repo, tmp_path_factory) -> Iterator[Server]:
 
 
 def copy_for_start(served_repo, destination: Path) -> Path:
-    """The files the service reads at start (params, lock, metrics, model) in a fresh folder."""
-    for rel in ("params.yaml", "dvc.lock", "models/model.joblib", "metrics/train.json"):
+    """The files the service reads at start (params, lock, metrics, model, decision) in a
+    fresh folder."""
+    for rel in (
+        "params.yaml",
+        "dvc.lock",
+        "models/model.joblib",
+        "models/decision.json",
+        "metrics/train.json",
+    ):
         (destination / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(served_repo.path / rel, destination / rel)
     return destination

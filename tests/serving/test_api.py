@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 
 from churn import contract, sandbox
 from churn.artifacts import ArtifactError
-from churn.serving import model_source
+from churn.serving import model_source, predictor
 from churn.serving.prediction_log import read
 from tests.serving.conftest import TAG, copy_for_start
 
@@ -43,7 +44,12 @@ def test_health_ready_and_model(client, lock, served_repo):
     assert info["version"] == model_out["md5"]
     assert info["source"] == "workspace" and info["git_rev"] is None
     assert info["training_data_md5"] == train_dep["md5"]
-    assert info["threshold"] == 0.5  # params.yaml evaluate.threshold
+    decision = json.loads((served_repo.path / "models/decision.json").read_text())
+    assert decision["model"]["md5"] == info["version"]
+    assert info["threshold"] == decision["threshold"]  # the business-optimal threshold
+    assert info["threshold_source"] == "models/decision.json (the workspace)"
+    assert info["threshold_chosen_on"] == "validation"
+    assert info["expected_profit_per_customer"] == decision["expected_profit_per_customer"]
     evaluated = json.loads((served_repo.path / "metrics/evaluate/metrics.json").read_text())
     assert info["metrics"]["evaluate"] == evaluated
     assert info["model_family"] == "logistic_regression"
@@ -135,10 +141,21 @@ def test_no_train_serve_skew_on_the_test_split(client, served_repo):
         r["customerID"] for r in records[:1000]
     ]
     np.testing.assert_allclose(batch, expected, rtol=0, atol=1e-12)
+    # Decisions: exactly probability >= the threshold of models/decision.json.
+    threshold = json.loads((root / "models/decision.json").read_text())["threshold"]
+    assert {body["threshold"], body2["threshold"]} == {threshold}
+    decisions = [p["churn"] for p in body["predictions"] + body2["predictions"]]
+    assert decisions == [p >= threshold for p in batch]
+    assert 0 < sum(decisions) < len(decisions)  # the threshold splits the customers
+    # Against evaluate's probabilities: only a probability within 1e-12 of the threshold
+    # could flip (none does on this split).
+    assert decisions == list(expected >= threshold)
 
     # One at a time too (a one-row matrix product may differ in the last bit).
-    single = [client.post("/predict", json=r).json()["probability"] for r in records[:200]]
+    answers = [client.post("/predict", json=r).json() for r in records[:200]]
+    single = [a["probability"] for a in answers]
     np.testing.assert_allclose(single, expected[:200], rtol=0, atol=1e-12)
+    assert [a["churn"] for a in answers] == [p >= threshold for p in single]
 
 
 def test_openapi_is_generated_from_the_contract_and_docs_work_offline(client):
@@ -161,15 +178,23 @@ def test_model_from_a_git_tag_comes_from_dvc_and_is_verified(served_repo, served
     workspace_model = served_repo.path / "models" / "model.joblib"
     moved = workspace_model.with_suffix(".moved")
     workspace_model.rename(moved)  # the tag's model must come from DVC, not the workspace
+    # ... and the tag's threshold from the tag's decision.json, not the workspace's.
+    decision_file = served_repo.path / "models" / "decision.json"
+    committed = decision_file.read_text()
+    changed = {**json.loads(committed), "threshold": 0.987}
+    decision_file.write_text(json.dumps(changed))
     try:
         tagged = model_source.load(served_repo.path, rev=TAG)
     finally:
         moved.rename(workspace_model)
+        decision_file.write_text(committed)
     commit = served_repo.run("git", "rev-parse", TAG).stdout.strip()
     assert tagged.git_rev == commit and tagged.source == TAG
     assert tagged.md5 == served_model.md5
     assert tagged.version == f"{served_model.md5}@{commit[:12]}"
     assert tagged.training_data_md5 == served_model.training_data_md5
+    assert tagged.threshold == json.loads(committed)["threshold"] == served_model.threshold
+    assert tagged.decision.source == f"models/decision.json (revision {TAG!r})"
     x = pd.DataFrame([contract.example_record()])
     assert tagged.pipeline.predict_proba(x)[0, 1] == served_model.pipeline.predict_proba(x)[0, 1]
     with pytest.raises(ArtifactError, match="not a git revision"):
@@ -199,3 +224,54 @@ def test_service_refuses_to_start_without_a_matching_model(served_repo, tmp_path
     result = start(root)
     assert result.returncode == 1
     assert "models/model.joblib not found: run `dvc repro`" in result.stderr
+
+
+def test_service_refuses_a_threshold_that_does_not_belong_to_the_model(served_repo, tmp_path):
+    root = copy_for_start(served_repo, tmp_path / "copy")
+    decision_file = root / "models" / "decision.json"
+    decision = json.loads(decision_file.read_text())
+
+    other = {**decision, "model": {**decision["model"], "md5": "0" * 32}}
+    decision_file.write_text(json.dumps(other))
+    result = start(root)
+    assert result.returncode == 1
+    assert f"threshold chosen for model {'0' * 32}" in result.stderr
+    assert f"the loaded model is {decision['model']['md5']}" in result.stderr
+    assert "dvc repro evaluate" in result.stderr
+
+    decision_file.write_text(json.dumps({**decision, "schema_version": 2}))
+    result = start(root)
+    assert result.returncode == 1
+    assert "has schema_version 2; this service reads schema_version 1" in result.stderr
+
+    decision_file.unlink()
+    result = start(root)
+    assert result.returncode == 1
+    assert "models/decision.json not found in the workspace" in result.stderr
+    assert "the service did not start" in result.stderr
+
+
+def test_compiled_pipeline_gives_the_pipelines_probabilities_bit_for_bit(served_model, served_repo):
+    """The service's fast path (numpy arrays to the fitted column transformer's parts)
+    computes exactly what the fitted pipeline computes: batch and one row at a time."""
+    pipeline = served_model.pipeline
+    compiled = predictor.compile_pipeline(pipeline)
+    assert compiled is not None
+    batcher = predictor.MicroBatcher(pipeline)
+    try:
+        assert batcher.compiled and batcher.pipeline is not pipeline
+    finally:
+        batcher.close()
+    split = pd.read_parquet(served_repo.path / "data/processed/splits/test.parquet")
+    records = split[list(contract.FEATURE_NAMES)].to_dict(orient="records")
+    expected = predictor.predict_proba(pipeline, records)
+    assert np.array_equal(predictor.predict_proba(compiled, records), expected)
+    for i in range(0, len(records), 10):
+        one = records[i : i + 1]
+        assert predictor.predict_proba(compiled, one) == predictor.predict_proba(pipeline, one)
+
+    # A layout it does not know is served by the pipeline itself.
+    weighted = copy.deepcopy(pipeline)
+    weighted.steps[1][1].transformer_weights = {"numeric": 2.0}
+    assert predictor.compile_pipeline(weighted) is None
+    assert predictor.compile_pipeline(weighted.steps[2][1]) is None

@@ -40,6 +40,7 @@ def test_copied_files_exist_and_are_not_docker_ignored():
     assert "*" in ignore  # an allow-list: everything else stays out of the build context
     sources = [src for args in instructions("COPY") for src in shlex.split(args)[:-1]]
     assert "models/model.joblib" in sources and "dvc.lock" in sources
+    assert "models/decision.json" in sources  # the service refuses to start without it
     for src in sources:
         path = src.rstrip("/")
         assert path in allowed, f"{src} is copied but excluded by .dockerignore"

@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n[serve] ERROR: {exc}\n[serve] the service did not start.\n", file=sys.stderr)
         return 1
     print(
-        f"[serve] model {model.version} ({model.source}), threshold {model.threshold}",
+        f"[serve] model {model.version} ({model.source}), threshold {model.threshold} "
+        f"from {model.decision.source}",
         file=sys.stderr,
     )
     log_path = args.prediction_log or root / settings.prediction_log

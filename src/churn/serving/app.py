@@ -188,12 +188,17 @@ def create_app(model: ServedModel, settings: ServeParams, log_path: str | Path) 
 
     @app.get("/model", response_model=schema.ModelInfo, tags=["operations"])
     async def model_info():
-        """The served model: version, source revision, threshold, metrics, training data."""
+        """The served model: version, source revision, threshold (where it came from, expected
+        profit per customer), metrics, training data."""
         return {
             "version": model.version,
             "git_rev": model.git_rev,
             "source": model.source,
             "threshold": model.threshold,
+            "threshold_source": model.decision.source,
+            "threshold_chosen_on": model.decision.chosen_on,
+            "threshold_objective": model.decision.objective,
+            "expected_profit_per_customer": model.decision.expected_profit_per_customer,
             "training_data_md5": model.training_data_md5,
             "model_family": model.family,
             "metrics": model.metrics,

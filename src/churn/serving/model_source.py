@@ -2,8 +2,9 @@
 
 Either way the model file is unpickled only after its md5 matches the ``dvc.lock``
 of the same revision (``churn.artifacts.load_model``). The revision's files
-(``dvc.lock``, ``params.yaml``, ``metrics/``) also give ``GET /model`` its facts:
-version, training metrics, decision threshold and training-data hash.
+(``dvc.lock``, ``models/decision.json``, ``metrics/``) also give ``GET /model`` its facts:
+version, training metrics, decision threshold (``models/decision.json``, checked to
+belong to the loaded model) and training-data hash.
 
 A "model registry" here is git itself: tag a commit whose ``dvc.lock`` records the
 model (``git tag churn-v1``) and serve it with ``--rev churn-v1``; the bytes come
@@ -23,30 +24,86 @@ from typing import Any
 import yaml
 
 from churn.artifacts import ArtifactError, load_model
-from churn.config import EvaluateParams, parse_section
 
 MODEL_PATH = "models/model.joblib"
 LOCK = "dvc.lock"
-PARAMS = "params.yaml"
+DECISION = "models/decision.json"
+#: The one version of decision.json this code reads (written by stages/evaluate.py).
+DECISION_SCHEMA_VERSION = 1
 TRAIN_STAGE = "train"
 METRICS_FILES = {"train": "metrics/train.json", "evaluate": "metrics/evaluate/metrics.json"}
 
 Reader = Callable[[str], bytes | None]
 
 
-def decision_threshold(read: Reader) -> float:
+@dataclass(frozen=True)
+class Decision:
+    """The contact threshold of ``models/decision.json`` and what it was chosen for."""
+
+    threshold: float
+    source: str  # where it came from, e.g. "models/decision.json (workspace)"
+    chosen_on: str
+    objective: str
+    expected_profit_per_customer: dict[str, float]
+
+
+def decision_threshold(read: Reader, model_md5: str, where: str = "the workspace") -> Decision:
     """The decision threshold the service applies to the churn probability.
 
-    For now the ``evaluate.threshold`` of ``params.yaml`` (the one the evaluation
-    metrics use). This is the one place to change when the threshold comes from
-    another file (e.g. a business-optimal threshold written by ``evaluate``).
+    The business-optimal threshold that ``evaluate`` wrote to ``models/decision.json``
+    of the same revision (``read``). Raises ``ArtifactError`` when the file is missing,
+    has a schema version this code does not know, or was written for another model
+    (its ``model.md5`` is not ``model_md5``): serving a threshold tuned on another
+    model's probabilities would contact the wrong customers.
     """
-    raw = read(PARAMS)
+    raw = read(DECISION)
     if raw is None:
-        raise ArtifactError(f"{PARAMS} not found: cannot read the decision threshold")
-    section = (yaml.safe_load(raw) or {}).get("evaluate")
-    params = parse_section("evaluate", section, EvaluateParams, PARAMS)
-    return params.threshold
+        raise ArtifactError(
+            f"{DECISION} not found in {where}: the service needs the decision threshold "
+            "that the evaluate stage writes.\n"
+            "  what to do: `dvc repro evaluate` (and commit models/decision.json with dvc.lock)"
+        )
+    try:
+        decision = json.loads(raw)
+        version = decision.get("schema_version")
+    except (ValueError, AttributeError):
+        raise ArtifactError(f"{DECISION} in {where} is not a JSON object") from None
+    if version != DECISION_SCHEMA_VERSION:
+        raise ArtifactError(
+            f"{DECISION} in {where} has schema_version {version!r}; this service reads "
+            f"schema_version {DECISION_SCHEMA_VERSION}.\n"
+            "  what to do: serve it with the code of the same revision, or `dvc repro evaluate`"
+        )
+    try:
+        chosen_for = decision["model"]["md5"]
+        threshold = float(decision["threshold"])
+        profit = {k: float(v) for k, v in decision["expected_profit_per_customer"].items()}
+        chosen_on, objective = str(decision["chosen_on"]), str(decision["objective"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ArtifactError(
+            f"{DECISION} in {where} lacks or has an invalid key {exc}: expected threshold, "
+            "chosen_on, objective, model.md5 and expected_profit_per_customer "
+            f"(schema_version {DECISION_SCHEMA_VERSION})"
+        ) from None
+    if not 0.0 <= threshold <= 1.0:  # also refuses NaN
+        raise ArtifactError(
+            f"{DECISION} in {where}: threshold {threshold} - expected a probability in [0, 1]"
+        )
+    if chosen_for != model_md5:
+        raise ArtifactError(
+            f"{DECISION} in {where} holds a threshold chosen for model {chosen_for}, "
+            f"but the loaded model is {model_md5}: refusing to apply another model's "
+            "threshold.\n"
+            "  what to do: `dvc repro evaluate` to choose the threshold for this model "
+            "(or `dvc checkout` to restore the model the threshold belongs to)"
+        )
+    return Decision(
+        threshold=threshold,
+        source=f"{DECISION} ({where})",
+        chosen_on=chosen_on,
+        objective=objective,
+        expected_profit_per_customer=profit,
+    )
 
 
 @dataclass(frozen=True)
@@ -57,9 +114,13 @@ class ServedModel:
     md5: str
     source: str  # "workspace" or the revision asked for
     git_rev: str | None  # full commit sha when loaded from a revision
-    threshold: float
+    decision: Decision
     training_data_md5: str | None
     metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def threshold(self) -> float:
+        return self.decision.threshold
 
     @property
     def version(self) -> str:
@@ -155,6 +216,7 @@ def load(root: str | Path = ".", rev: str | None = None) -> ServedModel:
             pipeline = load_model(Path(tmp) / MODEL_PATH, Path(tmp) / LOCK)
         md5 = _recorded(lock_bytes)
 
+    where = "the workspace" if rev is None else f"revision {rev!r}"
     metrics = {}
     for name, path in METRICS_FILES.items():
         raw = read(path)
@@ -165,7 +227,7 @@ def load(root: str | Path = ".", rev: str | None = None) -> ServedModel:
         md5=md5,
         source="workspace" if rev is None else rev,
         git_rev=git_rev,
-        threshold=decision_threshold(read),
+        decision=decision_threshold(read, md5, where),
         training_data_md5=_training_data_md5(yaml.safe_load(lock_bytes)),
         metrics=metrics,
     )

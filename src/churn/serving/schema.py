@@ -92,7 +92,15 @@ class ModelInfo(BaseModel):
     version: str = Field(description="md5 of the model file (as recorded in dvc.lock)")
     git_rev: str | None = Field(description="git revision the model was loaded from, if any")
     source: str = Field(description="'workspace' or the git revision asked for")
-    threshold: float
+    threshold: float = Field(description="contact (churn = true) when probability >= this")
+    threshold_source: str = Field(
+        description="file (and workspace or revision) the threshold was read from"
+    )
+    threshold_chosen_on: str = Field(description="split the threshold was chosen on")
+    threshold_objective: str = Field(description="what the threshold maximises")
+    expected_profit_per_customer: dict[str, float] = Field(
+        description="expected profit per customer at this threshold, by split (evaluate)"
+    )
     training_data_md5: str | None = Field(description="md5 of the training split in dvc.lock")
     model_family: str | None
     metrics: dict[str, Any] = Field(description="training and evaluation metrics (metrics/*)")
