@@ -234,3 +234,13 @@ def test_number_with_no_decimals_keeps_the_zeros_of_integers():
     assert number(10.0, 0) == "10"
     assert number(1200.0, 0) == "1,200"
     assert number(2.50, 2) == "2.5"
+
+
+def test_model_card_names_segments_whose_leavers_are_mostly_missed():
+    df = small_test_split()
+    df.loc[0, "churn"] = 1  # a two-year leaver scored 0.2: missed at threshold 0.5
+    ev = small_evidence(threshold=0.5)
+    ev = Evidence(**{**ev.__dict__, "segments": all_segments(df, ["Contract"], 0.5)})
+    text = visible_text(reporting.render_report(ev, reporting.draw_plots(ev, 40)))
+    assert "fewer than half of the leavers in: Contract = Two year (0.0% of 1 leavers)" in text
+    assert "fewer than half" not in visible_text(render_small())

@@ -650,6 +650,25 @@ def _segment_table(rows: list[dict[str, Any]]) -> str:
     )
 
 
+def _missed_segments(ev: Evidence) -> str:
+    """A caveat naming the segments where the campaign reaches fewer than half the leavers."""
+    missed = [
+        f"{esc(column)} = {esc(r['segment'])} ({percent(r['churners_caught'])} of "
+        f"{number(round(r['churn_rate'] * r['customers']))} leavers)"
+        for column, rows in ev.segments.items()
+        for r in rows
+        if r["churners_caught"] is not None and r["churners_caught"] < 0.5
+    ]
+    if not missed:
+        return ""
+    return (
+        "<li>The campaign reaches fewer than half of the leavers in: "
+        + "; ".join(missed)
+        + ". Their risk scores are low because such customers rarely leave; another kind "
+        "of action may be needed for them.</li>"
+    )
+
+
 def _model_card(ev: Evidence, pngs: dict[str, bytes]) -> str:
     t, d = ev.train, ev.decision
     features = ", ".join(esc(n) for n in contract.FEATURE_NAMES)
@@ -682,7 +701,8 @@ def _model_card(ev: Evidence, pngs: dict[str, bytes]) -> str:
         )
         + segments
         + "<h3>Caveats</h3><ul>"
-        "<li>Segments that leave more often are contacted more often (tables above). That "
+        + _missed_segments(ev)
+        + "<li>Segments that leave more often are contacted more often (tables above). That "
         "is the intent of the campaign, but check that the offer is fair and welcome for "
         "the groups it concentrates on.</li>"
         "<li>Gender and senior-citizen status are model inputs. Review whether they may be "
