@@ -126,3 +126,20 @@ serve: $(STAMP) ## Serve the workspace model on http://127.0.0.1:8000 (run `make
 .PHONY: bench-serve
 bench-serve: $(STAMP) ## Benchmark the prediction service: latency, throughput, batch of 1,000
 	$(RUN) python benchmarks/serve.py
+
+# --- Stakeholder report ------------------------------------------------------------------
+REPORT_HTML := reports/stakeholder/report.html
+
+.PHONY: report
+report: $(STAMP) ## Write the stakeholder report (dvc repro report) to reports/stakeholder/
+	$(RUN) dvc repro report
+
+.PHONY: report-pdf
+report-pdf: report system-deps ## Print the stakeholder report to reports/stakeholder/report.pdf
+	@# Offline like the browser tests: every host name resolves to nothing.
+	profile=$$(mktemp -d) && trap 'rm -rf "$$profile"' EXIT && \
+	chromium --headless --no-sandbox --disable-gpu --no-first-run --no-pdf-header-footer \
+		--disable-background-networking --host-resolver-rules='MAP * ~NOTFOUND' \
+		--user-data-dir="$$profile" --print-to-pdf=reports/stakeholder/report.pdf \
+		file://$(CURDIR)/$(REPORT_HTML)
+	@ls -l reports/stakeholder/report.pdf

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from churn import sandbox
+from tests.browser import evaluate
 from tests.conftest import read_telco_text, write_csv
 
 pytestmark = pytest.mark.e2e
@@ -25,8 +26,9 @@ STAGES = [
     "explain",
     "gate",
     "explore",
+    "report",
 ]
-AFTER_TRAIN = ["train", "evaluate", "explain", "gate"]
+AFTER_TRAIN = ["train", "evaluate", "explain", "gate", "report"]
 # explain and gate write only small outputs committed with dvc.lock (cache: false): on a
 # fresh clone they are up to date already, so a cold repro runs the other stages.
 COLD = [s for s in STAGES if s not in ("explain", "gate")]
@@ -81,6 +83,19 @@ def test_cold_repro_trains_a_model_good_enough(box):
     assert "roc_auc" in shown
     plots = box.dvc("plots", "show", "--json").stdout
     assert "ROC" in plots and "Calibration" in plots
+
+
+def test_cold_repro_writes_a_stakeholder_report_that_renders_offline(box):
+    decision = json.loads((box.path / "models/decision.json").read_text())
+    test = json.loads((box.path / "metrics/evaluate/metrics.json").read_text())["test"]
+    seen = evaluate(
+        box.path / "reports/stakeholder/report.html",
+        "{text: document.body.innerText,"
+        " widths: Array.from(document.images).map(i => i.naturalWidth)}",
+    )
+    assert len(seen["widths"]) == 5 and min(seen["widths"]) > 0, seen["widths"]
+    assert f"at least {decision['threshold']:.2f}" in seen["text"]
+    assert f"earn {test['profit_tuned_threshold']:.2f} per customer" in seen["text"]
 
 
 def test_second_repro_runs_nothing(box):

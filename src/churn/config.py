@@ -403,6 +403,31 @@ class ExploreParams(Strict):
     seed: int
 
 
+# --- report (the stakeholder report) -------------------------------------------------------
+
+
+class ReportParams(Strict):
+    """The stakeholder report: which customer segments its model card breaks metrics down by."""
+
+    #: Categorical columns of the data contract; one table of metrics per column.
+    segments: list[str] = Field(min_length=1)
+    #: Resolution of the report's PNG plots.
+    dpi: int = Field(ge=30, le=300)
+
+    @model_validator(mode="after")
+    def _known_segments(self) -> ReportParams:
+        # Imported here: the contract imports pandas, which most params users do not need.
+        from churn.contract import CATEGORICAL_FEATURES
+
+        unknown = [s for s in self.segments if s not in CATEGORICAL_FEATURES]
+        if unknown:
+            raise ValueError(
+                f"segments {unknown} are not categorical columns of the data contract "
+                f"(choose from {list(CATEGORICAL_FEATURES)})"
+            )
+        return self
+
+
 # --- serve (the prediction service; no pipeline stage reads it) ----------------------------
 
 
@@ -428,6 +453,7 @@ SECTIONS: dict[str, type[Strict]] = {
     "gate": GateParams,
     "explore": ExploreParams,
     "serve": ServeParams,
+    "report": ReportParams,
 }
 
 S = TypeVar("S", bound=Strict)

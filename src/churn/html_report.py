@@ -76,7 +76,9 @@ def number(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         if value != value:  # NaN
             return "—"
-        text = f"{value:,.{digits}f}".rstrip("0").rstrip(".")
+        text = f"{value:,.{digits}f}"
+        if "." in text:  # strip trailing decimal zeros only: 10.0 with 0 digits is "10"
+            text = text.rstrip("0").rstrip(".")
         return "0" if text in ("-0", "") else text
     return esc(value)
 
@@ -126,12 +128,62 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def page(title: str, body: str) -> str:
-    """A complete, self-contained HTML document."""
+def page(title: str, body: str, extra_css: str = "") -> str:
+    """A complete, self-contained HTML document (``extra_css`` after the shared rules)."""
+    css = f"{CSS}\n{extra_css.strip()}" if extra_css.strip() else CSS
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{esc(title)}</title>\n<style>\n{CSS}\n</style>\n</head>\n"
+        f"<title>{esc(title)}</title>\n<style>\n{css}\n</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+# --- pieces for narrative reports (the stakeholder report) ------------------------------
+
+#: Rules for ``key_figures``, ``callout`` and a narrower reading column; pass to ``page``.
+NARRATIVE_CSS = """
+body { max-width: 980px; font-size: 15px; }
+p, li { max-width: 860px; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr));
+        gap: 12px; margin: 12px 0 16px; }
+.kpi { border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px;
+       background: var(--bg-soft); }
+.kpi .value { font-size: 24px; font-weight: 700; }
+.kpi .label { color: var(--muted); font-size: 13px; }
+.callout { border-left: 5px solid var(--ok); background: var(--ok-bg); padding: 10px 14px;
+           border-radius: 4px; margin: 12px 0; font-size: 16px; }
+@media print { body { max-width: none; padding: 0; } figure, table { break-inside: avoid; } }
+""".strip()
+
+
+def money(value: float | None, digits: int = 2) -> str:
+    """An amount of money (no currency sign: the unit is that of the inputs)."""
+    if value is None or value != value:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def key_figures(items: Sequence[tuple[str, str]]) -> str:
+    """A row of headline numbers: ``(label, value)`` pairs, values already HTML."""
+    cells = "".join(
+        f'<div class="kpi"><div class="value">{value}</div>'
+        f'<div class="label">{esc(label)}</div></div>'
+        for label, value in items
+    )
+    return f'<div class="kpis">{cells}</div>'
+
+
+def callout(html_text: str) -> str:
+    """A highlighted paragraph (the one sentence a reader must not miss); already HTML."""
+    return f'<p class="callout">{html_text}</p>'
+
+
+def figure(png: bytes, title: str, caption: str) -> str:
+    """An embedded PNG with a short heading and a caption."""
+    return (
+        f"<figure><h3>{esc(title)}</h3>"
+        f'<img src="{png_data_uri(png)}" alt="{esc(title)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
