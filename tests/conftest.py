@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +29,18 @@ def write_csv(df: pd.DataFrame, path: Path, line_end: str = "\r\n") -> Path:
         writer.writerow(df.columns)
         writer.writerows(df.itertuples(index=False))
     return path
+
+
+def run_stage(name: str, workdir: Path, env: dict[str, str], *args: str):
+    """Run ``stages/<name>.py`` in ``workdir`` (which holds its params.yaml), as DVC would."""
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "stages" / f"{name}.py"), *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def collect_params(source: dict) -> dict:

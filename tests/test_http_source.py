@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,9 +13,9 @@ import yaml
 from churn.config import CollectParams, HttpSource, parse_section
 from churn.contract import COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE
 from churn.errors import ConfigError, DataError
-from churn.sandbox import REPO_ROOT, environment
+from churn.sandbox import environment
 from churn.sources import collect
-from tests.conftest import collect_params
+from tests.conftest import collect_params, run_stage
 from tests.http_api import Api, serve
 
 FAST = {"retries": 2, "backoff_factor": 0.01, "connect_timeout": 2, "read_timeout": 5}
@@ -140,17 +138,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def run_stage(name: str, workdir: Path, env: dict[str, str], *args: str):
-    return subprocess.run(
-        [sys.executable, str(REPO_ROOT / "stages" / f"{name}.py"), *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_credentials_come_from_the_environment_and_appear_nowhere(tmp_path, records):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,9 +13,9 @@ from churn.cleaning import clean
 from churn.config import CollectParams, SqlSource, parse_section
 from churn.contract import COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE
 from churn.errors import ConfigError, DataError
-from churn.sandbox import REPO_ROOT, environment
+from churn.sandbox import environment
 from churn.sources import collect, fingerprint
-from tests.conftest import collect_params
+from tests.conftest import collect_params, run_stage
 
 MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
 
@@ -132,17 +130,6 @@ def test_fingerprint_follows_the_data(tmp_path, telco_text):
     assert fingerprint(cheap)["fingerprint_query"] == [
         f"50\t{telco_text.head(50)['tenure'].astype(int).sum() + 1}"
     ]
-
-
-def run_stage(name: str, workdir: Path, env: dict[str, str], *args: str):
-    return subprocess.run(
-        [sys.executable, str(REPO_ROOT / "stages" / f"{name}.py"), *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_path, database):
