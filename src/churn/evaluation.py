@@ -90,3 +90,17 @@ def log_split(
         "calibration", y_true, probability, name=f"calibration/{split}", n_bins=10
     )
     return metrics
+
+
+class FoldScores:
+    """Mean and standard deviation of per-fold ``scores`` (cross-validation results)."""
+
+    scores: list[float]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.scores))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.scores))

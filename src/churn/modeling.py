@@ -40,6 +40,7 @@ from sklearn.tree import DecisionTreeClassifier
 from churn import contract
 from churn.config import FeatureStepParams, TrainParams
 from churn.errors import ConfigError
+from churn.evaluation import FoldScores
 from churn.features import ENGINEERED_CATEGORICAL, ENGINEERED_NUMERIC, ChurnFeatures
 
 NUMERIC = [*contract.NUMERIC_FEATURES, *ENGINEERED_NUMERIC]
@@ -194,18 +195,10 @@ def build_pipeline(
 
 
 @dataclass(frozen=True)
-class CrossValidation:
+class CrossValidation(FoldScores):
     metric: str
     folds: int
     scores: list[float]
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.scores))
-
-    @property
-    def std(self) -> float:
-        return float(np.std(self.scores))
 
 
 def model_inputs(df: pd.DataFrame) -> pd.DataFrame:

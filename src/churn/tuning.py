@@ -36,6 +36,7 @@ from sklearn.pipeline import Pipeline
 
 from churn.config import SearchDimension, TuningParams
 from churn.errors import ConfigError
+from churn.evaluation import FoldScores
 
 log = logging.getLogger("churn")
 
@@ -43,20 +44,12 @@ SCORING = "roc_auc"
 
 
 @dataclass(frozen=True)
-class Trial:
+class Trial(FoldScores):
     """One candidate: its hyperparameters and its cross-validated scores."""
 
     number: int
     params: dict[str, Any]
     scores: list[float]
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.scores))
-
-    @property
-    def std(self) -> float:
-        return float(np.std(self.scores))
 
 
 @dataclass(frozen=True)
