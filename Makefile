@@ -68,11 +68,17 @@ bench: $(STAMP) ## Benchmark: cold and no-op dvc repro, time and memory per stag
 bench-data: $(STAMP) ## Benchmark collect + validate + clean on a 1,000,000-row file
 	$(RUN) python benchmarks/collect_validate_clean.py
 
+LOCK_FLAGS := --python-version 3.11 --generate-hashes --no-emit-index-url --no-emit-find-links --no-header
 .PHONY: lock
-lock: ## Re-resolve requirements.lock from pyproject.toml (needs the network)
+lock: ## Re-resolve the locks from pyproject.toml (needs the network)
 	$(PYTHON) -m venv /tmp/churn-lock-tools && /tmp/churn-lock-tools/bin/pip install --quiet uv
-	/tmp/churn-lock-tools/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
-		--generate-hashes --no-emit-index-url --no-emit-find-links --no-header -o requirements.lock
+	@# Everything the tests use: the runtime, dev tools, the Dask engine, the PostgreSQL driver.
+	/tmp/churn-lock-tools/bin/uv pip compile pyproject.toml --extra dev --extra dask \
+		--extra postgres $(LOCK_FLAGS) -o requirements.lock
+	@# The container's runtime only, at the same pins: uv keeps the versions already in the
+	@# output file, so it starts as a copy of the full lock.
+	cp requirements.lock requirements-runtime.lock
+	/tmp/churn-lock-tools/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements-runtime.lock
 
 .PHONY: clean
 clean: ## Remove the environment and tool caches (not the DVC cache)
