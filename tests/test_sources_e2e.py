@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from churn import sandbox
-from churn.contract import COLUMN_NAMES
+from churn.core.contract import TELCO
 from tests.conftest import read_telco_text, write_csv
+from tests.support import sandbox
 from tests.test_pipeline_e2e import STAGES, point_collect_at, ran, set_param
 from tests.test_sql_source import make_database
 
@@ -27,7 +27,7 @@ def test_dvc_repro_notices_a_changed_database_table(tmp_path, monkeypatch):
         {
             "kind": "sql",
             "url_env": "CHURN_DB_URL",
-            "query": f"SELECT {', '.join(COLUMN_NAMES)} FROM customers ORDER BY customerID",
+            "query": f"SELECT {', '.join(TELCO.names)} FROM customers ORDER BY customerID",
         },
     )
     # A 2,500-row sample trains a weaker model: record the gate's verdict, don't stop on it.
