@@ -190,8 +190,9 @@ def _numbers(values) -> np.ndarray:
 
 def _labels(values) -> np.ndarray:
     """Text labels with :data:`MISSING` for missing values (0/1 codes become "0"/"1")."""
-    s = pd.Series(values, dtype=object)
-    return np.where(s.isna(), MISSING, s.astype(str)).astype(object)
+    raw = np.asarray(values, dtype=object)
+    # numpy text rather than pandas: a period's 16 columns cost about 1 ms instead of 60.
+    return np.where(pd.isna(raw), MISSING, raw.astype(str))
 
 
 def fit_numeric_reference(name: str, values) -> NumericReference:
@@ -211,12 +212,13 @@ def fit_categorical_reference(name: str, values) -> CategoricalReference:
     labels = _labels(values)
     if labels.size == 0:
         raise ValueError(f"reference column {name!r} is empty: cannot be a reference")
-    seen = set(labels.tolist())
-    categories = tuple(sorted(seen - {MISSING})) + ((MISSING,) if MISSING in seen else ())
-    index = {c: i for i, c in enumerate(categories)}
-    codes = np.fromiter((index[v] for v in labels), dtype=np.int64, count=labels.size)
-    counts = np.bincount(codes, minlength=len(categories))
-    return CategoricalReference(name, categories, counts, codes)
+    found, codes, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    # Sorted categories, MISSING last ("<" sorts between digits and letters).
+    order = sorted(range(found.size), key=lambda i: (found[i] == MISSING, found[i]))
+    rank = np.empty(found.size, dtype=np.int64)
+    rank[order] = np.arange(found.size)
+    categories = tuple(str(found[i]) for i in order)
+    return CategoricalReference(name, categories, counts[order], rank[codes])
 
 
 def fit_reference(
@@ -334,8 +336,9 @@ def categorical_drift(ref: CategoricalReference, current) -> ColumnDrift:
     labels = _labels(current)
     if labels.size == 0:
         return _empty(ref.n, ref.name, "categorical", len(ref.categories), numeric=False)
-    cur = pd.Series(labels).value_counts()
-    unseen = tuple(sorted(set(cur.index) - set(ref.categories)))
+    found, found_counts = np.unique(labels, return_counts=True)
+    cur = dict(zip(found.tolist(), found_counts.tolist(), strict=True))
+    unseen = tuple(sorted(set(cur) - set(ref.categories)))
     categories = (*ref.categories, *unseen)
     ref_counts = np.concatenate([ref.counts, np.zeros(len(unseen), dtype=np.int64)])
     cur_counts = np.array([int(cur.get(c, 0)) for c in categories])
