@@ -18,7 +18,7 @@ from churn.monitor.alarms import (
     ks_wasserstein_from_counts,
 )
 from churn.monitor.drift import fit_reference, period_drift
-from tests.monitor.conftest import CATEGORICAL, NUMERIC, toy_score
+from tests.monitor.telco import CATEGORICAL, NUMERIC, toy_score
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +87,17 @@ def test_thresholds_shrink_with_the_period_and_small_references_are_capped(cache
 
 
 def test_calibration_is_seeded_by_seed_and_size(profile):
-    first = calibrate(profile, 300, repeats=200, seed=7)
-    again = calibrate(profile, 300, repeats=200, seed=7)
-    other = calibrate(profile, 300, repeats=200, seed=8)
+    first = calibrate(profile, 300, repeats=800, seed=7)
+    again = calibrate(profile, 300, repeats=800, seed=7)
+    other = calibrate(profile, 300, repeats=800, seed=8)
     assert first.thresholds == again.thresholds
     assert first.thresholds != other.thresholds
+
+
+def test_too_few_resamples_for_a_tail_quantile_is_refused(profile):
+    # 20 columns at 5%: 200 resamples cannot place a threshold below each column's maximum.
+    with pytest.raises(ValueError, match="repeats=200 is too few for 20 columns"):
+        calibrate(profile, 300, repeats=200, seed=7)
 
 
 def test_no_drift_periods_rarely_alarm(telco, profile, cache):

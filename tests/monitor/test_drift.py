@@ -23,7 +23,7 @@ from churn.monitor.drift import (
     period_drift,
     psi,
 )
-from tests.monitor.conftest import CATEGORICAL, NUMERIC, toy_score
+from tests.monitor.telco import CATEGORICAL, NUMERIC, toy_score
 
 
 def psi_by_hand(ref_shares, cur_shares):
