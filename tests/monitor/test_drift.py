@@ -173,5 +173,8 @@ def test_period_drift_refuses_what_it_cannot_compare(telco):
         period_drift(profile, telco.held_out.iloc[:10])
     with pytest.raises(ValueError, match=r"no column\(s\) \['Contract'\]"):
         period_drift(profile, telco.held_out.drop(columns="Contract"), score=np.zeros(1057))
+    inputs_only = fit_reference(telco.reference, NUMERIC, CATEGORICAL)
+    with pytest.raises(ValueError, match="no score reference"):
+        period_drift(inputs_only, telco.held_out.iloc[:10], score=np.zeros(10))
     with pytest.raises(ValueError, match="no value"):
         fit_numeric_reference("x", pd.Series([" ", " "]))

@@ -435,6 +435,8 @@ def period_drift(
         if len(score) != len(current):
             raise ValueError(f"{len(score)} scores for {len(current)} rows")
         results.append(numeric_drift(profile.score, score, kind="score"))
+    elif score is not None:
+        raise ValueError("scores given but the profile has no score reference: fit it with one")
     adjusted = adjust_p_values([r.p_value for r in results])
     return PeriodDrift(
         n_current=len(current),
