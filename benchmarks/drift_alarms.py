@@ -15,7 +15,7 @@ Rules compared per size n (thresholds calibrated at n on ``--repeats`` leave-out
 of the reference, ``churn.monitor.alarms``): the rule (BH-adjusted p < alpha AND effect above
 its calibrated threshold), the effect threshold alone, BH alone, and plain p < 0.05.
 
-Needs the pipeline's splits (``make repro``). Run: ``python benchmarks/drift_alarms.py``.
+Needs the pipeline's splits (``make repro``). Run: ``python -m benchmarks.drift_alarms``.
 """
 
 from __future__ import annotations

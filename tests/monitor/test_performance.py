@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from churn.business import Economics, lift_at, profit_at_threshold
+from churn.evaluate.business import Economics, lift_at, profit_at_threshold
 from churn.monitor.performance import (
     estimate_performance,
     expected_roc_auc,

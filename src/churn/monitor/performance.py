@@ -6,7 +6,7 @@ Tibshirani 1993, *An Introduction to the Bootstrap*, ch. 13: resample the period
 with replacement, recompute the statistic, take the ``(1-level)/2`` and ``(1+level)/2``
 quantiles), overall and per segment (one categorical column). Resamples in which a statistic
 is undefined (one class only: no AUC, no lift) are dropped and counted. The profit and lift
-come from :mod:`churn.business` (Verbraken et al. 2013), not from a copy.
+come from :mod:`churn.evaluate.business` (Verbraken et al. 2013), not from a copy.
 
 ROC-AUC is the Mann-Whitney probability that a churner outscores a non-churner (ties count
 one half; Hanley and McNeil 1982, "The meaning and use of the area under a receiver
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from churn.business import Economics, lift_at, profit_at_threshold
+from churn.evaluate.business import Economics, lift_at, profit_at_threshold
 
 #: Share of customers in the "top decile" of the lift.
 TOP_FRACTION = 0.1
