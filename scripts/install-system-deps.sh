@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Install the system packages the tests need, from Debian's archive, if they are missing:
-#   chromium  headless browser that checks the HTML reports and plots render offline
+#   chromium    headless browser that checks the HTML reports and plots render offline
+#   prometheus  `prometheus` and `promtool`: the service's alert rules are unit-tested with
+#               promtool, and a real Prometheus scrapes the service in the operations tests
 # Run as root (CI) or with sudo available. Idempotent: does nothing when all are present.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v fc-list >/dev/null 2>&1 || need+=(fontconfig fonts-dejavu-core)
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+  need+=(prometheus)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -22,7 +27,25 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
+# The prometheus package starts its daemon from its postinst (init script, or the systemd
+# unit where systemd runs), listening on every interface at :9090. The tests start their own
+# Prometheus on loopback and need none running. Both invoke-rc.d and deb-systemd-invoke ask
+# /usr/sbin/policy-rc.d first; exit code 101 means "do not start". A machine that already has
+# a policy (Docker's Debian images ship one that denies everything) keeps its own.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# added by scripts/install-system-deps.sh for the install only\nexit 101\n' |
+    $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
+
 echo "Installing system packages for the tests: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+
+# Nor at the next boot: the postinst enabled the service (update-rc.d covers SysV and systemd).
+if [[ " ${need[*]} " == *" prometheus "* ]]; then
+  $sudo update-rc.d prometheus disable >/dev/null 2>&1 || true
+fi
