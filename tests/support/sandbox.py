@@ -71,16 +71,26 @@ class Sandbox:
         self.run("git", "commit", "-q", "--allow-empty", "-m", message)
 
 
-def create(destination: Path, root: Path = REPO_ROOT) -> Sandbox:
-    """Copy the repository's tracked files into ``destination`` and commit them."""
+def create(destination: Path, root: Path = REPO_ROOT, rev: str | None = None) -> Sandbox:
+    """Copy the repository's tracked files into ``destination`` and commit them.
+
+    With ``rev`` (a commit, branch or tag), the files of that revision instead of the
+    work tree's (benchmarks compare a revision with the work tree this way).
+    """
     destination.mkdir(parents=True, exist_ok=True)
-    for rel in _tracked_files(root):
-        src = root / rel
-        if not src.is_file():
-            continue  # deleted in the work tree
-        dst = destination / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)
+    if rev is not None:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", rev], cwd=root, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(destination)], input=archive, check=True)
+    else:
+        for rel in _tracked_files(root):
+            src = root / rel
+            if not src.is_file():
+                continue  # deleted in the work tree
+            dst = destination / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
     box = Sandbox(destination)
     box.run("git", "init", "-q", "-b", "main")
     box.commit("sandbox copy")
