@@ -314,3 +314,16 @@ def test_the_models_section_when_the_best_is_also_the_simplest():
     text = models_section(with_selection(best="logistic_regression", winner="logistic_regression"))
     assert "Logistic regression had the highest cross-validated ROC-AUC (0.850)" in text
     assert "also the simplest family compared, so it was deployed" in text
+
+
+def test_segment_roc_auc_is_scikit_learns_to_the_last_bit():
+    from sklearn.metrics import roc_auc_score
+
+    from churn.report.segments import roc_auc
+
+    rng = np.random.default_rng(0)
+    for i in range(300):
+        n = int(rng.integers(4, 300))
+        y = np.r_[0, 1, rng.integers(0, 2, n - 2)]
+        score = rng.random(n) if i % 2 else np.round(rng.random(n), 1)  # ties on even i
+        assert roc_auc(y, score) == roc_auc_score(y, score)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def ensure_parent(path: str | Path) -> Path:
@@ -26,6 +27,9 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:
+    # pandas only here: a stage that reads and writes JSON alone (gate) does not load it.
+    import pandas as pd
+
     return pd.read_parquet(path, engine="pyarrow")
 
 
