@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import fcntl
+import json
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +18,7 @@ from churn.collect.files import CsvSource
 from churn.collect.snapshot import collect
 from churn.collect.sources import SOURCE_STATE_FILE
 from churn.core.contract import TELCO
+from tests.support import sandbox
 from tests.support.sandbox import REPO_ROOT
 
 TELCO_CSV = REPO_ROOT / "data" / "external" / "telco_customer_churn.csv"
@@ -85,3 +90,52 @@ def one_thread():
 
     with threadpool_limits(limits=1):
         yield
+
+
+@dataclass(frozen=True)
+class Reproduced:
+    """A sandbox where the whole pipeline ran once from an empty cache, committed."""
+
+    box: sandbox.Sandbox
+    #: What that first `dvc repro` printed (``stdout``, ``stderr``), for tests of it.
+    first_run: subprocess.CompletedProcess
+
+
+def _shared_folder(tmp_path_factory: pytest.TempPathFactory, config: pytest.Config) -> Path:
+    """This session's temporary folder, shared by the xdist workers when there are some."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(config, "workerinput") else base
+
+
+@pytest.fixture(scope="session")
+def reproduced(tmp_path_factory, pytestconfig) -> Reproduced:
+    """The prepared pipeline: one `dvc repro` per test session, never changed by a test.
+
+    End-to-end tests that need a pipeline which has run take their own copy
+    (``pipeline_copy``) instead of running it again. Under pytest-xdist the workers
+    share it: the first to ask builds it, under a file lock, and writes what the
+    run printed next to it.
+    """
+    folder = _shared_folder(tmp_path_factory, pytestconfig) / "reproduced"
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / "first-run.json"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            box = sandbox.create(folder / "repo")
+            result = box.dvc("repro")
+            box.commit("pipeline run")
+            record.write_text(json.dumps({"stdout": result.stdout, "stderr": result.stderr}))
+    printed = json.loads(record.read_text())
+    first = subprocess.CompletedProcess(["dvc", "repro"], 0, printed["stdout"], printed["stderr"])
+    return Reproduced(sandbox.Sandbox(folder / "repo"), first)
+
+
+@pytest.fixture(scope="session")
+def pipeline_copy(reproduced, tmp_path_factory) -> Callable[[str], sandbox.Sandbox]:
+    """``pipeline_copy(name)``: a private copy of the prepared pipeline, free to change."""
+
+    def make(name: str) -> sandbox.Sandbox:
+        return sandbox.copy(reproduced.box, tmp_path_factory.mktemp(name) / "repo")
+
+    return make

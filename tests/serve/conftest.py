@@ -27,10 +27,9 @@ TAG = "churn-v1"
 
 
 @pytest.fixture(scope="session")
-def served_repo(tmp_path_factory) -> sandbox.Sandbox:
+def served_repo(pipeline_copy) -> sandbox.Sandbox:
     """A copy of the repository where `dvc repro` ran and the result is committed and tagged."""
-    box = sandbox.create(tmp_path_factory.mktemp("serving") / "repo")
-    box.dvc("repro")
+    box = pipeline_copy("serving")
     box.commit("trained model")
     box.run("git", "tag", TAG)
     return box
