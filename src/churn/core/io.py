@@ -1,4 +1,4 @@
-"""Deterministic writers: the same data always gives the same bytes.
+"""Deterministic writers: the same data always gives the same bytes; and the YAML reader.
 
 DVC compares outputs by hash, so every output is written with a stable row
 order, no index, sorted JSON keys and a trailing newline.
@@ -31,6 +31,18 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
     import pandas as pd
 
     return pd.read_parquet(path, engine="pyarrow")
+
+
+def load_yaml(text: str | bytes) -> Any:
+    """Parse YAML with PyYAML's safe loader, in C when libyaml is there (the same data).
+
+    Every stage reads params.yaml, and a model's loader reads dvc.lock: the pure-Python
+    loader takes 30-70 ms for each on these files, the C one a tenth of that.
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)
 
 
 def _plain(value: Any) -> Any:

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from churn.core.errors import ConfigError
+from churn.core.io import load_yaml
 
 if TYPE_CHECKING:
     from churn.core.contract import Contract
@@ -423,7 +424,7 @@ S = TypeVar("S", bound=Section)
 def read_params_file(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path} not found: run the stage from the repository root") from None
     except yaml.YAMLError as exc:
