@@ -13,8 +13,8 @@ import pytest
 from churn.collect.files import CsvSource
 from churn.collect.snapshot import collect
 from churn.collect.sources import SOURCE_STATE_FILE
-from churn.core.contract import TELCO
 from tests.support.sandbox import REPO_ROOT
+from tests.support.telco import TELCO
 
 TELCO_CSV = REPO_ROOT / "data" / "external" / "telco_customer_churn.csv"
 
@@ -43,6 +43,10 @@ def run_stage(name: str, workdir: Path, env: dict[str, str], *args: str):
         text=True,
         timeout=120,
     )
+
+
+#: The ``problem`` params section of the worked example, usable from any working directory.
+PROBLEM_PARAMS = {"file": str(REPO_ROOT / "problems" / "telco.yaml")}
 
 
 def collect_params(source: dict) -> dict:

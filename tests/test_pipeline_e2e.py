@@ -48,8 +48,9 @@ def lock_hashes(box) -> dict[str, str]:
     }
 
 
-def set_param(box, dotted: str, value) -> None:
-    path = box.path / "params.yaml"
+def set_param(box, dotted: str, value, file: str = "params.yaml") -> None:
+    """Set key ``dotted`` of a params file of the sandbox (params.yaml, or the problem file)."""
+    path = box.path / file
     data = yaml.safe_load(path.read_text())
     *parents, leaf = dotted.split(".")
     node = data

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from churn.core.contract import TELCO
 from tests.conftest import read_telco_text, write_csv
 from tests.support import sandbox
+from tests.support.telco import TELCO
 from tests.test_pipeline_e2e import STAGES, point_collect_at, ran, set_param
 from tests.test_sql_source import make_database
 

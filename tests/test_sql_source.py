@@ -13,12 +13,12 @@ from churn.clean.rules import clean
 from churn.collect.snapshot import collect, fingerprint
 from churn.collect.sources import CollectParams
 from churn.collect.sql import SqlSource
-from churn.core.contract import TELCO
 from churn.core.errors import ConfigError, DataError
 from churn.core.lineage import SOURCE_FILE, SOURCE_LINE
 from churn.core.params import parse_section
-from tests.conftest import collect_params, run_stage
+from tests.conftest import PROBLEM_PARAMS, collect_params, run_stage
 from tests.support.sandbox import environment
+from tests.support.telco import TELCO
 
 MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
 
@@ -139,7 +139,8 @@ def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_pat
     url = f"sqlite:///{database}"
     env = {**environment(), "CHURN_DB_URL": url}
     params = {
-        "collect": collect_params({"kind": "sql", "url_env": "CHURN_DB_URL", "table": "customers"})
+        "problem": PROBLEM_PARAMS,
+        "collect": collect_params({"kind": "sql", "url_env": "CHURN_DB_URL", "table": "customers"}),
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     state = run_stage("collect.source_state", tmp_path, env, "--output", "state.json")

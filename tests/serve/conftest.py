@@ -17,7 +17,6 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from churn.core.contract import TELCO
 from churn.core.params import ServeParams, load
 from churn.serve import model_source
 from churn.serve.app import create_app
@@ -59,7 +58,7 @@ def log_path(tmp_path) -> Path:
 @pytest.fixture
 def client(served_model, serve_settings, log_path) -> Iterator[TestClient]:
     """The real app in-process (lifespan run: prediction log open)."""
-    app = create_app(served_model, TELCO, serve_settings, log_path)
+    app = create_app(served_model, serve_settings, log_path)
     with TestClient(app) as c:
         yield c
 
@@ -143,10 +142,11 @@ def server(served_repo, tmp_path_factory) -> Iterator[Server]:
 
 
 def copy_for_start(served_repo, destination: Path) -> Path:
-    """The files the service reads at start (params, pipeline, lock, metrics, model, decision)
-    in a fresh folder."""
+    """The files the service reads at start (params, problem, pipeline, lock, metrics, model,
+    decision) in a fresh folder."""
     for rel in (
         "params.yaml",
+        "problems/telco.yaml",
         "dvc.yaml",
         "dvc.lock",
         "models/model.joblib",

@@ -7,11 +7,12 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from churn.core.contract import TELCO as contract
 from churn.core.contract import Kind
 from churn.serve.schema import batch_request_model, customer_model
+from tests.support.telco import TELCO as contract
+from tests.support.telco import WORDS
 
-Customer = customer_model(contract)
+Customer = customer_model(contract, WORDS)
 
 
 def valid() -> dict:
@@ -66,7 +67,7 @@ def test_missing_and_unknown_fields_are_refused():
 
 
 def test_batch_size_is_bounded():
-    batch = batch_request_model(Customer, 3)
+    batch = batch_request_model(Customer, 3, WORDS)
     assert len(batch.model_validate({"customers": [valid()] * 3}).customers) == 3
     for size in (0, 4):
         with pytest.raises(ValidationError, match="customers"):
