@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Install the system packages the tests need, from Debian's archive, if they are missing:
-#   chromium  headless browser that checks the HTML reports and plots render offline
+#   chromium    headless browser that checks the HTML reports and plots render offline
+#   postgresql  the server binaries (initdb, pg_ctl, postgres in /usr/lib/postgresql/<major>/bin):
+#               the SQL-source tests start a throwaway server of their own (tests/postgres.py)
 # Run as root (CI) or with sudo available. Idempotent: does nothing when all are present.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v fc-list >/dev/null 2>&1 || need+=(fontconfig fonts-dejavu-core)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -22,7 +25,31 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
+# Debian's postgresql package creates a cluster "main" (port 5432) and starts it, through its
+# init script or, where systemd runs, its unit. The tests need neither. invoke-rc.d and
+# deb-systemd-invoke ask /usr/sbin/policy-rc.d first, and 101 means "do not start": deny every
+# start for the length of the install. A machine that has its own policy keeps it.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# added by scripts/install-system-deps.sh for the install only\nexit 101\n' |
+    $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
+clusters_before=$(ls -d /etc/postgresql/*/* 2>/dev/null || true)
+
 echo "Installing system packages for the tests: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+
+# Drop the cluster this install created (stopped first, should a local policy have let it
+# start): nothing uses it, and it would start with the machine. Clusters already there stay.
+for conf in /etc/postgresql/*/*; do
+  [ -d "$conf" ] || continue
+  if ! grep -qxF "$conf" <<<"$clusters_before"; then
+    version=$(basename "$(dirname "$conf")")
+    $sudo pg_dropcluster --stop "$version" "$(basename "$conf")"
+    echo "Dropped the PostgreSQL cluster $version/$(basename "$conf") the package created (unused)"
+  fi
+done
