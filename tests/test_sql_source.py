@@ -1,8 +1,7 @@
-"""sql source: a real SQLite database file read through SQLAlchemy."""
+"""sql source: real databases read through SQLAlchemy, a SQLite file and a PostgreSQL server."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +15,7 @@ from churn.errors import ConfigError, DataError
 from churn.sandbox import environment
 from churn.sources import collect, fingerprint
 from tests.conftest import collect_params, run_stage
+from tests.databases import Database, Databases
 
 MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
 
@@ -30,22 +30,15 @@ def typed(text: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def make_database(path: Path, text: pd.DataFrame) -> Path:
-    """A SQLite file with a typed ``customers`` table and a ``batch_month`` per row."""
+def make_database(databases: Databases, name: str, text: pd.DataFrame) -> Database:
+    """A database with a typed ``customers`` table and a ``batch_month`` per row."""
     df = typed(text)
     df["batch_month"] = [MONTHS[i % len(MONTHS)] for i in range(len(df))]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    con = sqlite3.connect(path)
-    try:
-        df.to_sql("customers", con, index=False)
-    finally:
-        con.close()
-    return path
+    return databases.create(name, {"customers": df})
 
 
-def sql(db: Path, **settings) -> SqlSource:
-    return SqlSource.model_validate({"kind": "sql", "url": f"sqlite:///{db}", **settings})
+def sql(db: Database, **settings) -> SqlSource:
+    return SqlSource.model_validate({"kind": "sql", "url_env": db.url_env, **settings})
 
 
 def snapshot(src: SqlSource, tmp_path: Path) -> pd.DataFrame:
@@ -55,11 +48,12 @@ def snapshot(src: SqlSource, tmp_path: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory, telco_text) -> Path:
-    return make_database(tmp_path_factory.mktemp("db") / "crm.sqlite", telco_text)
+def database(sql_databases, telco_text) -> Database:
+    return make_database(sql_databases, "crm", telco_text)
 
 
-CONTRACT_QUERY = f"SELECT {', '.join(COLUMN_NAMES)} FROM customers"
+# Quoted: PostgreSQL folds unquoted names to lower case (customerID would be customerid).
+CONTRACT_QUERY = "SELECT " + ", ".join(f'"{c}"' for c in COLUMN_NAMES) + " FROM customers"
 
 
 def test_a_table_gives_the_same_clean_data_as_the_csv(tmp_path, database, telco_raw):
@@ -78,7 +72,7 @@ def test_a_table_gives_the_same_clean_data_as_the_csv(tmp_path, database, telco_
 def test_a_query_with_a_date_range_reads_those_batches(tmp_path, database):
     src = sql(
         database,
-        query=CONTRACT_QUERY + " WHERE batch_month BETWEEN :first AND :last ORDER BY customerID",
+        query=CONTRACT_QUERY + ' WHERE batch_month BETWEEN :first AND :last ORDER BY "customerID"',
         parameters={"first": "2024-02", "last": "2024-03"},
     )
     raw = snapshot(src, tmp_path)
@@ -88,7 +82,7 @@ def test_a_query_with_a_date_range_reads_those_batches(tmp_path, database):
 
 
 def test_a_query_with_no_rows_gives_an_empty_snapshot_with_columns(tmp_path, database):
-    src = sql(database, query=CONTRACT_QUERY + " WHERE 1 = 0 ORDER BY customerID")
+    src = sql(database, query=CONTRACT_QUERY + ' WHERE 1 = 0 ORDER BY "customerID"')
     raw = snapshot(src, tmp_path)
     assert len(raw) == 0 and list(raw.columns) == [*COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE]
 
@@ -97,11 +91,12 @@ def test_a_missing_table_is_a_clear_error(tmp_path, database):
     with pytest.raises(DataError) as err:
         snapshot(sql(database, table="clients"), tmp_path)
     message = str(err.value)
-    assert "sql:clients" in message and "no such table: clients" in message
+    assert "sql:clients" in message
+    assert "no such table: clients" in message or 'relation "clients" does not exist' in message
     assert "Traceback" not in message
 
 
-def test_settings_are_checked(database):
+def test_settings_are_checked():
     def parse(**settings):
         return parse_section("collect", {"source": {"kind": "sql", **settings}}, CollectParams)
 
@@ -116,13 +111,13 @@ def test_settings_are_checked(database):
     assert "literal password" in str(err.value) and "hunter2" not in str(err.value)
 
 
-def test_fingerprint_follows_the_data(tmp_path, telco_text):
-    db = make_database(tmp_path / "f.sqlite", telco_text.head(50))
+def test_fingerprint_follows_the_data(sql_databases, telco_text):
+    db = make_database(sql_databases, "f", telco_text.head(50))
     src = sql(db, table="customers")
     first = fingerprint(src)
     assert fingerprint(src) == first
-    with sqlite3.connect(db) as con:
-        con.execute("UPDATE customers SET tenure = tenure + 1 WHERE rowid = 7")
+    seventh = telco_text["customerID"][6]
+    db.execute(f"""UPDATE customers SET tenure = tenure + 1 WHERE "customerID" = '{seventh}'""")
     assert fingerprint(src) != first
     cheap = sql(
         db, table="customers", fingerprint_query="SELECT count(*), sum(tenure) FROM customers"
@@ -133,8 +128,7 @@ def test_fingerprint_follows_the_data(tmp_path, telco_text):
 
 
 def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_path, database):
-    url = f"sqlite:///{database}"
-    env = {**environment(), "CHURN_DB_URL": url}
+    env = {**environment(), "CHURN_DB_URL": database.url}
     params = {
         "collect": collect_params({"kind": "sql", "url_env": "CHURN_DB_URL", "table": "customers"})
     }
@@ -148,7 +142,7 @@ def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_pat
         (tmp_path / "state.json").read_text(),
         result.stderr + result.stdout + state.stderr + state.stdout,
     ):
-        assert str(database) not in blob and "crm.sqlite" not in blob
+        assert not [text for text in database.reveals if text in blob]
 
     # A server database with a password from the environment: the password is never shown,
     # whether the driver is missing or the server cannot be reached.
