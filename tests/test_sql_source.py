@@ -14,7 +14,7 @@ from churn.contract import COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE
 from churn.errors import ConfigError, DataError
 from churn.sandbox import environment
 from churn.sources import collect, fingerprint
-from tests.conftest import collect_params, run_stage
+from tests.conftest import collect_csv, collect_params, run_stage
 from tests.databases import Database, Databases
 
 MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
@@ -158,3 +158,50 @@ def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_pat
     assert "pw-19af-secret" not in failed.stderr + failed.stdout
     assert "Traceback" not in failed.stderr
     assert "psycopg" in failed.stderr or "reading the database failed" in failed.stderr
+
+
+EVERY_TYPE = """
+CREATE EXTENSION hstore;
+CREATE TYPE plan AS ENUM ('basic', 'premium');
+CREATE TABLE readings (
+    "customerID" text PRIMARY KEY, amount numeric(10, 2), ratio numeric, small real,
+    wide double precision, flag boolean, seen timestamp, seen_tz timestamptz, day date,
+    at time, span interval, doc json, docb jsonb, tags text[], counts int[], id uuid,
+    raw bytea, note text, big bigint, attrs hstore, tier plan
+);
+INSERT INTO readings VALUES
+    ('0001-A', 1889.5, 1.10, 29.85, 0.1, true, '2024-01-15 10:30:00', '2024-01-15 10:30+02',
+     '2024-01-15', '10:30', '1 day 2 hours', '{"a": 1, "b": [1,2]}', '{"b": 2}', '{x,"y z"}',
+     '{1,NULL}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\xdeadbeef', 'é, "quoted"',
+     9007199254740993, 'k=>1, "x y"=>NULL', 'premium'),
+    ('0002-B', 0, 'NaN', 'Infinity', '-Infinity', false, '2024-01-15 10:30:00.123456',
+     'infinity', '-infinity', '23:59:59.5', '-3 mons', 'null', '[]', '{}', '{}', NULL, '', '',
+     -1, '', 'basic'),
+    ('0003-C', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+"""
+
+
+@pytest.mark.postgres
+def test_each_value_is_the_text_of_the_servers_own_csv_export(
+    tmp_path, monkeypatch, postgres_cluster
+):
+    """Whatever a column's type, the snapshot holds what COPY ... CSV writes for it."""
+    name = postgres_cluster.create_database("every_type")
+    with postgres_cluster.admin(name) as conn:
+        conn.execute(EVERY_TYPE)
+        export = (
+            'COPY (SELECT * FROM readings ORDER BY "customerID") TO STDOUT (FORMAT csv, HEADER)'
+        )
+        with conn.cursor().copy(export) as copy:
+            (tmp_path / "export.csv").write_bytes(b"".join(bytes(block) for block in copy))
+    monkeypatch.setenv("CHURN_TEST_DB_URL", postgres_cluster.url(name))
+    # Two rows per block: the rows come through a server-side cursor, in several blocks.
+    src = SqlSource(kind="sql", url_env="CHURN_TEST_DB_URL", table="readings", chunk_rows=2)
+    from_sql = snapshot(src, tmp_path).drop(columns=[SOURCE_FILE, SOURCE_LINE])
+    from_csv = collect_csv(tmp_path / "export.csv", tmp_path).drop(
+        columns=[SOURCE_FILE, SOURCE_LINE]
+    )
+    pd.testing.assert_frame_equal(from_sql, from_csv)
+    assert from_sql["flag"].tolist() == ["t", "f", ""]
+    assert from_sql["amount"].tolist() == ["1889.50", "0.00", ""]

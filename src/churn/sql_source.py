@@ -3,8 +3,11 @@
 The URL comes from the environment (``url_env``, or ``${VAR}`` references in
 ``url``); it is never logged, and every error message is scrubbed of it. Each
 value becomes text as a CSV export would write it (NULL becomes a blank), so the
-raw snapshot has the same shape whatever the source. Lineage: the file is
-``sql:<table>`` or ``sql:query-<hash>``, the line is the row number (from 1).
+raw snapshot has the same shape whatever the source. From PostgreSQL (psycopg)
+that text is the server's own, exactly what ``COPY ... CSV`` writes: a timestamp,
+a boolean, a JSON document, an array or an infinite date is never turned into a
+Python object and back. Lineage: the file is ``sql:<table>`` or
+``sql:query-<hash>``, the line is the row number (from 1).
 """
 
 from __future__ import annotations
@@ -57,6 +60,27 @@ def statement(source: SqlSource) -> sa.Executable:
     return sa.select(sa.text("*")).select_from(table).order_by(sa.column(source.order_by))
 
 
+def _server_text(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Have psycopg hand over every value as PostgreSQL's text for it, parsing nothing.
+
+    psycopg turns values into Python objects that print differently from the
+    server's export (``true`` for ``t``, ``2024-01-15T10:30:00`` for
+    ``2024-01-15 10:30:00``, a Python dict for JSON) or that cannot hold them at all
+    (``infinity`` as a date fails the whole read). The loaders are the cursor's own,
+    so nothing else on the connection is affected. Other drivers go through ``_text``.
+    """
+    adapters = getattr(cursor, "adapters", None)
+    if adapters is None or not type(cursor).__module__.startswith("psycopg"):
+        return
+    from psycopg import postgres
+    from psycopg.types.string import TextLoader
+
+    for info in postgres.types:
+        for oid in (info.oid, info.array_oid):
+            if oid:
+                adapters.register_loader(oid, TextLoader)
+
+
 def _text(value: Any) -> str:
     """A database value as the text a CSV export would hold."""
     if value is None:
@@ -83,7 +107,9 @@ def _batch(rows: Sequence[Sequence[Any]], names: list[str]) -> pa.RecordBatch:
 def engine_for(source: SqlSource) -> tuple[sa.Engine, Resolved]:
     url = database_url(source)
     try:
-        return sa.create_engine(url), url
+        # With psycopg, SQLAlchemy's own hstore loader would return a dict (see _server_text).
+        psycopg = sa.make_url(url).get_driver_name() == "psycopg"
+        engine = sa.create_engine(url, **({"use_native_hstore": False} if psycopg else {}))
     except sa_exc.NoSuchModuleError as exc:
         raise ConfigError(
             f"collect.source: no SQLAlchemy driver for this URL ({redact(str(exc), url.secrets)}): "
@@ -95,6 +121,8 @@ def engine_for(source: SqlSource) -> tuple[sa.Engine, Resolved]:
         raise ConfigError(
             f"collect.source: the database URL is not valid ({redact(str(exc), url.secrets)})"
         ) from None
+    sa.event.listen(engine, "before_cursor_execute", _server_text)
+    return engine, url
 
 
 def _failure(exc: sa_exc.SQLAlchemyError, where: str, secrets: Sequence[str]) -> DataError:
