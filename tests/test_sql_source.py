@@ -16,6 +16,7 @@ from churn.sandbox import environment
 from churn.sources import collect, fingerprint
 from tests.conftest import collect_csv, collect_params, run_stage
 from tests.databases import Database, Databases
+from tests.postgres import PASSWORD, PASSWORD_ROLE
 
 MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
 
@@ -205,3 +206,27 @@ def test_each_value_is_the_text_of_the_servers_own_csv_export(
     pd.testing.assert_frame_equal(from_sql, from_csv)
     assert from_sql["flag"].tolist() == ["t", "f", ""]
     assert from_sql["amount"].tolist() == ["1889.50", "0.00", ""]
+
+
+@pytest.mark.postgres
+def test_a_password_from_the_environment_may_hold_any_character(
+    tmp_path, monkeypatch, postgres_cluster
+):
+    """``${VAR}`` in the URL's password: @ : / ? % # & + reach the server as they are."""
+    name = postgres_cluster.create_database("password")
+    with postgres_cluster.admin(name) as conn:
+        conn.execute(
+            """CREATE TABLE customers ("customerID" text); INSERT INTO customers VALUES ('a')"""
+        )
+    url = postgres_cluster.url(name, user=PASSWORD_ROLE, password="${CHURN_TEST_DB_PASSWORD}")
+    src = SqlSource(kind="sql", url=url, table="customers")
+    monkeypatch.setenv("CHURN_TEST_DB_PASSWORD", PASSWORD)
+    assert snapshot(src, tmp_path)["customerID"].tolist() == ["a"]
+
+    # A wrong one is refused by the server, and no part of it is shown.
+    monkeypatch.setenv("CHURN_TEST_DB_PASSWORD", "wrong@secret/guess")
+    with pytest.raises(DataError) as err:
+        snapshot(src, tmp_path)
+    message = str(err.value)
+    assert f'password authentication failed for user "{PASSWORD_ROLE}"' in message
+    assert not [part for part in ("wrong", "secret", "guess") if part in message]

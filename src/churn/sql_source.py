@@ -13,9 +13,11 @@ Python object and back. Lineage: the file is ``sql:<table>`` or
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -23,6 +25,7 @@ from sqlalchemy import exc as sa_exc
 
 from churn.config import SqlSource
 from churn.credentials import (
+    ENV_REFERENCE,
     Resolved,
     from_environment,
     masked_logs,
@@ -40,12 +43,42 @@ DRIVER_HINT = (
 
 
 def database_url(source: SqlSource) -> Resolved:
-    """The URL with its environment references substituted (secret: never print it)."""
+    """The URL with its environment references substituted (secret: never print it).
+
+    A whole URL in ``url_env`` is taken as it is: like any URL, it must percent-encode
+    the special characters of its password (``@`` as ``%40``).
+    """
     if source.url_env:
         url = variable(source.url_env, "collect.source.url_env")
     else:
-        url = from_environment(source.url or "", "collect.source.url")
+        url = _substituted(source.url or "", "collect.source.url")
     return Resolved(url, [*url.secrets, *url_secrets(url)])
+
+
+def _substituted(template: str, what: str) -> Resolved:
+    """``template`` with its ``${VAR}`` references replaced by the variables' values.
+
+    In the user name and password the value is percent-encoded: a password is any
+    text, and a raw ``@``, ``:``, ``/``, ``?``, ``#`` or ``%`` would cut the URL
+    elsewhere (and show a piece of the password as a host or port in the error).
+    Elsewhere (host, port, database, query) the value is put in as written, so that
+    a variable may hold ``db.internal:5432``.
+    """
+    scheme, sep, rest = template.partition("://")
+    if not sep:
+        return from_environment(template, what)
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    userinfo, at, _ = authority.rpartition("@")
+    secrets: list[str] = []
+
+    def encoded(match: re.Match[str]) -> str:
+        value = from_environment(match.group(0), what)
+        secrets.extend(value.secrets)
+        return quote(value, safe="")
+
+    head = scheme + sep + ENV_REFERENCE.sub(encoded, userinfo) + at
+    tail = from_environment(rest[len(userinfo + at) :], what)
+    return Resolved(head + tail, [*secrets, *tail.secrets])
 
 
 def label(source: SqlSource) -> str:
