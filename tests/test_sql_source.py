@@ -230,3 +230,11 @@ def test_a_password_from_the_environment_may_hold_any_character(
     message = str(err.value)
     assert f'password authentication failed for user "{PASSWORD_ROLE}"' in message
     assert not [part for part in ("wrong", "secret", "guess") if part in message]
+
+
+def test_a_table_may_be_named_with_its_schema(tmp_path, database):
+    """``crm.customers`` is the table customers in the schema crm, not a table named so."""
+    schema = {"sqlite": "main", "postgresql": "public"}[database.kind]
+    raw = snapshot(sql(database, table=f"{schema}.customers"), tmp_path)
+    assert len(raw) == 7043
+    assert raw[SOURCE_FILE].unique().tolist() == [f"sql:{schema}.customers"]

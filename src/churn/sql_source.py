@@ -86,10 +86,14 @@ def label(source: SqlSource) -> str:
 
 
 def statement(source: SqlSource) -> sa.Executable:
-    """The SELECT to run: the configured query, or the whole table in key order."""
+    """The SELECT to run: the configured query, or the whole table in key order.
+
+    ``schema.table`` names a table in a schema (PostgreSQL's ``crm.customers``).
+    """
     if source.query is not None:
         return sa.text(source.query).bindparams(**source.parameters)
-    table = sa.table(source.table or "")
+    schema, _, name = (source.table or "").rpartition(".")
+    table = sa.table(name, schema=schema or None)
     return sa.select(sa.text("*")).select_from(table).order_by(sa.column(source.order_by))
 
 
