@@ -19,8 +19,9 @@ COPY pyproject.toml README.md ./
 COPY src/ src/
 RUN pip install --no-deps --no-build-isolation .
 
-# The model and what the service reports about it; dvc.lock is what the model is checked against.
-COPY params.yaml dvc.lock ./
+# The model and what the service reports about it; dvc.lock is what the model is checked
+# against, dvc.yaml names the model, decision and metrics files.
+COPY params.yaml dvc.yaml dvc.lock ./
 COPY metrics/ metrics/
 COPY models/model.joblib models/model.joblib
 # The decision threshold the service applies (checked to belong to this model).
@@ -38,4 +39,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status != 200)"]
 
-CMD ["python", "-m", "churn.serving", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["python", "-m", "churn.serve", "--host", "0.0.0.0", "--port", "8000"]

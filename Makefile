@@ -35,7 +35,7 @@ test: $(STAMP) system-deps ## Run every test (unit, end-to-end with the real dvc
 	$(RUN) python -m pytest
 
 .PHONY: system-deps
-system-deps: ## Install the system packages the tests need (Chromium, PostgreSQL), if missing
+system-deps: ## Install the system packages the tests need (Chromium, Prometheus, PostgreSQL), if missing
 	@bash scripts/install-system-deps.sh
 
 .PHONY: test-fast
@@ -62,11 +62,11 @@ plots: $(STAMP) ## Render the plots to dvc_plots/index.html
 
 .PHONY: bench
 bench: $(STAMP) ## Benchmark: cold and no-op dvc repro, time and memory per stage
-	$(RUN) python benchmarks/pipeline.py
+	$(RUN) python -m benchmarks.pipeline
 
 .PHONY: bench-data
 bench-data: $(STAMP) ## Benchmark collect + validate + clean on a 1,000,000-row file
-	$(RUN) python benchmarks/collect_validate_clean.py
+	$(RUN) python -m benchmarks.collect_validate_clean
 
 LOCK_FLAGS := --python-version 3.11 --generate-hashes --no-emit-index-url --no-emit-find-links --no-header
 .PHONY: lock
@@ -87,11 +87,11 @@ clean: ## Remove the environment and tool caches (not the DVC cache)
 METRIC ?= test.roc_auc
 .PHONY: exp-best
 exp-best: $(STAMP) ## Rank the experiments by a metric: make exp-best METRIC=test.roc_auc [TOP=5]
-	$(RUN) python -m churn.experiments --metric $(METRIC) $(if $(TOP),--top $(TOP))
+	$(RUN) python -m churn.experiments rank --metric $(METRIC) $(if $(TOP),--top $(TOP))
 
 .PHONY: bench-models
 bench-models: $(STAMP) ## Benchmark every model family, tuned (needs `make repro` first; minutes)
-	$(RUN) python benchmarks/models.py
+	$(RUN) python -m benchmarks.models
 # --- Comparing runs and experiments (pull-request report, dvc exp helpers) -----------
 BASE ?= main
 COMPARE_DIR ?= reports/compare
@@ -101,16 +101,16 @@ SET ?=
 JOBS ?= 2
 # exp-show: hide bookkeeping columns, dependency hashes and test-split metrics (choose
 # experiments on validation; the test split is for the final estimate only)
-EXP_DROP ?= ^(Created|State|Executor)$$|^(data|src|stages|models)/|^test\.
+EXP_DROP ?= ^(Created|State|Executor)$$|^(data|src|models)/|^test\.
 EXP_SORT ?= metrics/evaluate/metrics.json:validation.roc_auc
 
 .PHONY: compare
 compare: $(STAMP) ## Report this workspace vs BASE (default main) in $(COMPARE_DIR)/report.md
-	$(RUN) python scripts/compare.py --base $(BASE) --output $(COMPARE_DIR)
+	$(RUN) python -m churn.experiments compare --base $(BASE) --output $(COMPARE_DIR)
 
 .PHONY: plots-template
 plots-template: $(STAMP) ## Rebuild .dvc/offline_plots.html from the pinned Vega bundles (npm)
-	$(BIN)/python scripts/build_plots_template.py
+	$(BIN)/python -m scripts.build_plots_template
 
 .PHONY: exp-show
 exp-show: $(STAMP) ## Experiments table with only the params and metrics that differ
@@ -127,11 +127,11 @@ exp-run-queue: $(STAMP) ## Run every queued experiment, JOBS (default 2) at a ti
 	$(RUN) dvc exp run --run-all --jobs $(JOBS)
 .PHONY: serve
 serve: $(STAMP) ## Serve the workspace model on http://127.0.0.1:8000 (run `make repro` first)
-	$(RUN) python -m churn.serving --host 127.0.0.1 --port 8000
+	$(RUN) python -m churn.serve --host 127.0.0.1 --port 8000
 
 .PHONY: bench-serve
 bench-serve: $(STAMP) ## Benchmark the prediction service: latency, throughput, batch of 1,000
-	$(RUN) python benchmarks/serve.py
+	$(RUN) python -m benchmarks.serve
 
 # --- Stakeholder report ------------------------------------------------------------------
 REPORT_HTML := reports/stakeholder/report.html

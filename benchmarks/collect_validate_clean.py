@@ -5,10 +5,10 @@ bundled Telco data with new unique identifiers. Then runs the three stage
 scripts, each as its own process with this repository's params.yaml pointed at
 that file, and measures each one's wall time, CPU time and peak resident memory
 (``os.wait4``'s ``ru_maxrss``, taken by a small trampoline process: see
-churn.measure). Target on a 2-core machine: under 30 s in total and under 2 GB
+tests.support.measure). Target on a 2-core machine: under 30 s in total and under 2 GB
 peak for the three.
 
-    python benchmarks/collect_validate_clean.py [--rows 1000000] [--seed 0] [--keep DIR]
+    python -m benchmarks.collect_validate_clean [--rows 1000000] [--seed 0] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import yaml
 
-from churn.measure import measure
-from churn.sandbox import REPO_ROOT, environment
-from churn.synthetic import make_in_subprocess
+from tests.support.measure import measure
+from tests.support.sandbox import REPO_ROOT, environment
+from tests.support.synthetic import make_in_subprocess
 
 TARGET_SECONDS = 30
 TARGET_MIB = 2048
@@ -67,15 +67,15 @@ def main() -> None:
         params["validate"]["max_rows"] = max(params["validate"]["max_rows"], args.rows)
         (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
-        py, stages = sys.executable, REPO_ROOT / "stages"
+        py = sys.executable
         commands = {
-            "collect": [py, stages / "collect.py", "--output", "raw.parquet"],
+            "collect": [py, "-m", "churn.collect", "--output", "raw.parquet"],
             "validate": [
-                *(py, stages / "validate.py", "--input", "raw.parquet"),
+                *(py, "-m", "churn.validate", "--input", "raw.parquet"),
                 *("--summary", "raw.json"),
             ],
             "clean": [
-                *(py, stages / "clean.py", "--input", "raw.parquet", "--output", "clean.parquet"),
+                *(py, "-m", "churn.clean", "--input", "raw.parquet", "--output", "clean.parquet"),
                 *("--quarantine", "quarantine.parquet", "--metrics", "clean_metrics.json"),
                 *("--summary", "clean.json"),
             ],

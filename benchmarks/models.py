@@ -7,8 +7,8 @@ ROC-AUC on validation and test, the contact threshold chosen on validation to
 maximise expected profit (params `business`), and the test profit per customer at
 that threshold versus 0.5. Needs the splits: run `dvc repro` (or `make repro`) first.
 
-    python benchmarks/models.py [--method bayes] [--n-iter 25] [--families svm mlp]
-    python benchmarks/models.py --split-seeds 20     # the params.yaml model, 20 split seeds
+    python -m benchmarks.models [--method bayes] [--n-iter 25] [--families svm mlp]
+    python -m benchmarks.models --split-seeds 20     # the params.yaml model, 20 split seeds
 
 ``--split-seeds N`` answers "is the test split of split.seed easy or hard?": it
 re-splits the feature table with seeds 0..N-1 and reports the configured model's
@@ -26,11 +26,20 @@ from pathlib import Path
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from churn import business
-from churn.config import load_section
-from churn.io import read_parquet
-from churn.modeling import FAMILIES, fit_model, model_inputs
-from churn.splitting import split
+from churn.core.contract import TELCO
+from churn.core.io import read_parquet
+from churn.core.params import (
+    BusinessParams,
+    EvaluateParams,
+    FeaturizeParams,
+    SplitParams,
+    TrainParams,
+    load,
+)
+from churn.evaluate import business
+from churn.split.stratified import split
+from churn.train.families import FAMILIES
+from churn.train.fit import fit_model
 
 SPLITS = Path("data/processed/splits")
 FEATURES = Path("data/processed/features.parquet")
@@ -38,18 +47,18 @@ FEATURES = Path("data/processed/features.parquet")
 
 def split_seeds(count: int) -> None:
     """The configured model's CV and test ROC-AUC over ``count`` split seeds."""
-    params = load_section("train").model_copy(
-        update={"tuning": load_section("train").tuning.model_copy(update={"method": "none"})}
+    params = load(TrainParams).model_copy(
+        update={"tuning": load(TrainParams).tuning.model_copy(update={"method": "none"})}
     )
-    edges = load_section("featurize").tenure_band_edges
-    fractions = load_section("split")
+    edges = load(FeaturizeParams).tenure_band_edges
+    fractions = load(SplitParams)
     features = read_parquet(FEATURES)
     cvs, tests = [], []
     for seed in range(count):
-        parts = split(features, fractions.train, fractions.validation, fractions.test, seed)
+        parts = split(features, TELCO, fractions.train, fractions.validation, fractions.test, seed)
         with threadpool_limits(limits=1):
-            result = fit_model(parts["train"], params, edges)
-        p = result.model.predict_proba(model_inputs(parts["test"]))[:, 1]
+            result = fit_model(parts["train"], TELCO, params, edges)
+        p = result.model.predict_proba(TELCO.inputs(parts["test"]))[:, 1]
         cvs.append(result.cv.mean)
         tests.append(roc_auc_score(parts["test"]["churn"], p))
         print(f"split seed {seed:2d}: CV {cvs[-1]:.4f}  test {tests[-1]:.4f}", flush=True)
@@ -75,11 +84,11 @@ def main() -> None:
         split_seeds(args.split_seeds)
         return
 
-    base = load_section("train")
-    edges = load_section("featurize").tenure_band_edges
-    money = load_section("business")
+    base = load(TrainParams)
+    edges = load(FeaturizeParams).tenure_band_edges
+    money = load(BusinessParams)
     econ = business.Economics.from_params(money)
-    default_threshold = load_section("evaluate").threshold
+    default_threshold = load(EvaluateParams).threshold
     grid = business.threshold_grid(money.threshold_step)
     if not (SPLITS / "train.parquet").exists():
         raise SystemExit(f"{SPLITS}/train.parquet not found: run `dvc repro` first")
@@ -94,7 +103,7 @@ def main() -> None:
         params = base.model_copy(update={"model": family, "tuning": tuning})
         start = time.perf_counter()
         with threadpool_limits(limits=1):
-            result = fit_model(train, params, edges)
+            result = fit_model(train, TELCO, params, edges)
         tune_time = time.perf_counter() - start
         # Fit time of the chosen configuration alone (what `dvc repro` pays without tuning).
         fixed = params.model_copy(
@@ -105,10 +114,10 @@ def main() -> None:
         )
         start = time.perf_counter()
         with threadpool_limits(limits=1):
-            fit_model(train, fixed.model_copy(update={"cv_folds": 2}), edges)
+            fit_model(train, TELCO, fixed.model_copy(update={"cv_folds": 2}), edges)
         refit_time = time.perf_counter() - start
-        p_val = result.model.predict_proba(model_inputs(validation))[:, 1]
-        p_test = result.model.predict_proba(model_inputs(test))[:, 1]
+        p_val = result.model.predict_proba(TELCO.inputs(validation))[:, 1]
+        p_test = result.model.predict_proba(TELCO.inputs(test))[:, 1]
         y_val, y_test = validation["churn"].to_numpy(), test["churn"].to_numpy()
         threshold, _ = business.best_threshold(y_val, p_val, grid, econ)
         profit_tuned = business.profit_at_threshold(y_test, p_test, threshold, econ)

@@ -3,7 +3,7 @@
 Runs on a throwaway copy of the repository (the work tree is not touched) and
 prints a table. Targets on a 2-core machine: cold repro < 20 s, no-op < 1.5 s.
 
-    python benchmarks/pipeline.py [--repeats 3]
+    python -m benchmarks.pipeline [--repeats 3]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from churn import sandbox
+from tests.support import sandbox
 
 
 def timed(box: sandbox.Sandbox, *args: str) -> float:

@@ -1,6 +1,6 @@
 """Benchmark the prediction service over loopback (a script, not a test).
 
-Starts ``python -m churn.serving`` (one uvicorn worker) on a free port of 127.0.0.1
+Starts ``python -m churn.serve`` (one uvicorn worker) on a free port of 127.0.0.1
 with the workspace model and a throwaway prediction log, then, from this process:
 
 1. single-prediction latency: sequential POST /predict on one keep-alive connection;
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from churn.contract import FEATURE_NAMES
+from churn.core.contract import TELCO
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ def free_port() -> int:
 def start_server(port: int, log: Path) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", "churn.serving", "--port", str(port)),
+            *(sys.executable, "-m", "churn.serve", "--port", str(port)),
             *("--prediction-log", str(log), "--log-level", "warning"),
         ],
         cwd=ROOT,
@@ -64,7 +64,7 @@ def start_server(port: int, log: Path) -> subprocess.Popen:
 
 def records() -> list[dict]:
     table = pd.read_parquet(ROOT / "data/processed/splits/test.parquet")
-    return json.loads(table[list(FEATURE_NAMES)].to_json(orient="records"))
+    return json.loads(table[list(TELCO.feature_names)].to_json(orient="records"))
 
 
 class Client:

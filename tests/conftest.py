@@ -10,11 +10,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from churn.config import SOURCE_STATE_FILE, CsvSource
-from churn.sandbox import REPO_ROOT
-from churn.sources import collect
-from tests.databases import PostgresDatabases, SqliteDatabases
-from tests.postgres import start_cluster
+from churn.collect.files import CsvSource
+from churn.collect.snapshot import collect
+from churn.collect.sources import SOURCE_STATE_FILE
+from churn.core.contract import TELCO
+from tests.support.databases import PostgresDatabases, SqliteDatabases
+from tests.support.postgres import start_cluster
+from tests.support.sandbox import REPO_ROOT
 
 TELCO_CSV = REPO_ROOT / "data" / "external" / "telco_customer_churn.csv"
 
@@ -34,9 +36,9 @@ def write_csv(df: pd.DataFrame, path: Path, line_end: str = "\r\n") -> Path:
 
 
 def run_stage(name: str, workdir: Path, env: dict[str, str], *args: str):
-    """Run ``stages/<name>.py`` in ``workdir`` (which holds its params.yaml), as DVC would."""
+    """Run ``python -m churn.<name>`` in ``workdir`` (which holds its params.yaml), as DVC would."""
     return subprocess.run(
-        [sys.executable, str(REPO_ROOT / "stages" / f"{name}.py"), *args],
+        [sys.executable, "-m", f"churn.{name}", *args],
         cwd=workdir,
         env=env,
         capture_output=True,
@@ -72,9 +74,9 @@ def telco_raw(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def telco_clean(telco_raw: pd.DataFrame) -> pd.DataFrame:
-    from churn.cleaning import clean
+    from churn.clean.rules import clean
 
-    cleaned, _, _ = clean(telco_raw)
+    cleaned, _, _ = clean(telco_raw, TELCO)
     return cleaned
 
 
@@ -89,7 +91,8 @@ def one_thread():
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "postgres: runs against the session's PostgreSQL server (tests/postgres.py)"
+        "markers",
+        "postgres: runs against the session's PostgreSQL server (tests/support/postgres.py)",
     )
 
 

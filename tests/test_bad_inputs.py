@@ -13,12 +13,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from churn.cleaning import clean
-from churn.config import CsvSource, ValidateParams
-from churn.contract import COLUMN_NAMES, SOURCE_LINE
-from churn.errors import DataError
-from churn.sources import collect
-from churn.validation import explain_failures, snapshot_origin, validate
+from churn.clean.rules import clean
+from churn.collect.files import CsvSource
+from churn.collect.snapshot import collect
+from churn.core.contract import TELCO
+from churn.core.errors import DataError
+from churn.core.lineage import SOURCE_LINE, snapshot_origin
+from churn.core.params import ValidateParams
+from churn.validate.messages import explain_failures
+from churn.validate.suite import validate
 from tests.conftest import write_csv
 
 STRICT = ValidateParams(
@@ -35,10 +38,10 @@ def outcome(path: Path, params: ValidateParams = STRICT) -> tuple[str, pd.DataFr
     except DataError as err:
         return str(err), None
     raw = pd.read_parquet(out)
-    summary = validate(raw, params, "data/raw/customers.parquet")
+    summary = validate(raw, TELCO, params, "data/raw/customers.parquet")
     if summary["success"]:
         return "", raw
-    return explain_failures(summary, list(raw.columns), snapshot_origin(out)), raw
+    return explain_failures(summary, TELCO, list(raw.columns), snapshot_origin(out)), raw
 
 
 @pytest.fixture
@@ -99,7 +102,7 @@ def test_row_problems_are_quarantined_with_reasons_under_a_tolerance(tmp_path, d
     tolerant = STRICT.model_copy(update={"row_error_tolerance": 0.05})
     message, raw = outcome(write_csv(data, tmp_path / "q.csv"), tolerant)
     assert message == ""
-    cleaned, quarantine, report = clean(raw)
+    cleaned, quarantine, report = clean(raw, TELCO)
     reasons = dict(zip(quarantine[SOURCE_LINE], quarantine["reason"], strict=True))
     assert reasons == {
         3: "unparseable:tenure",
@@ -143,7 +146,7 @@ def test_bom_and_line_ends_are_read_unchanged(tmp_path, data, line_end, bom):
         path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     message, raw = outcome(path)
     assert message == ""
-    pd.testing.assert_frame_equal(raw[list(COLUMN_NAMES)], data, check_dtype=False)
+    pd.testing.assert_frame_equal(raw[list(TELCO.names)], data, check_dtype=False)
 
 
 def test_truncated_last_line(tmp_path, data):

@@ -6,13 +6,14 @@ import importlib.util
 
 import pandas as pd
 
-from churn.cleaning import clean
-from churn.config import CsvSource
-from churn.contract import ID_COLUMN, SOURCE_FILE, SOURCE_LINE
-from churn.io import write_parquet
-from churn.sandbox import REPO_ROOT
-from churn.sources import collect
+from churn.clean.rules import clean
+from churn.collect.files import CsvSource
+from churn.collect.snapshot import collect
+from churn.core.contract import TELCO
+from churn.core.io import write_parquet
+from churn.core.lineage import SOURCE_FILE, SOURCE_LINE
 from tests.conftest import collect_csv, write_csv
+from tests.support.sandbox import REPO_ROOT
 
 BATCHES = REPO_ROOT / "data" / "external" / "batches"
 
@@ -43,8 +44,8 @@ def test_the_batch_folder_gives_the_same_clean_bytes_as_the_single_file(tmp_path
         f"data/external/batches/2024-0{m}.csv" for m in (1, 2, 3, 4)
     ]
     assert len(from_batches) == 7043
-    clean_batches, quarantine, report = clean(from_batches)
-    clean_single, _, _ = clean(telco_raw)
+    clean_batches, quarantine, report = clean(from_batches, TELCO)
+    clean_single, _, _ = clean(telco_raw, TELCO)
     assert len(quarantine) == 0 and report.exact_duplicates_removed == 0
     write_parquet(clean_batches, tmp_path / "a.parquet")
     write_parquet(clean_single, tmp_path / "b.parquet")
@@ -62,15 +63,15 @@ def test_duplicates_across_batches_exact_and_conflicting(tmp_path, telco_text):
     write_csv(january, folder / "2024-01.csv")
     write_csv(february, folder / "2024-02.csv")
     raw = collect_csv(folder, tmp_path)
-    cleaned, quarantine, report = clean(raw)
+    cleaned, quarantine, report = clean(raw, TELCO)
     assert report.rows_in == 82
     assert report.exact_duplicates_removed == 1
-    conflict = quarantine[quarantine[ID_COLUMN] == telco_text.iloc[7][ID_COLUMN]]
+    conflict = quarantine[quarantine[TELCO.id_column] == telco_text.iloc[7][TELCO.id_column]]
     assert conflict["reason"].tolist() == ["conflicting_duplicate_id"] * 2
     assert conflict[[SOURCE_FILE, SOURCE_LINE]].values.tolist() == [
         ["batches/2024-01.csv", 9],
         ["batches/2024-02.csv", 43],
     ]
     assert report.quarantine_reasons == {"conflicting_duplicate_id": 2}
-    assert telco_text.iloc[7][ID_COLUMN] not in set(cleaned[ID_COLUMN])
+    assert telco_text.iloc[7][TELCO.id_column] not in set(cleaned[TELCO.id_column])
     assert report.rows_in == report.rows_clean + report.rows_quarantined + 1

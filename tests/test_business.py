@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from churn.business import (
+from churn.evaluate.business import (
     Economics,
     best_threshold,
     cumulative_gains,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from churn import contract
-from churn.cleaning import check_quarantine_gate, clean
-from churn.errors import DataError, QualityGateError
+from churn.clean.rules import check_quarantine_gate, clean
+from churn.core.contract import TELCO
+from churn.core.contract import TELCO as contract
+from churn.core.errors import DataError, QualityGateError
+from churn.core.lineage import SOURCE_LINE
 
 
 def conserved(report):
@@ -17,12 +19,12 @@ def conserved(report):
 
 
 def test_bundled_data_is_repaired_not_dropped(telco_raw):
-    cleaned, quarantine, report = clean(telco_raw)
+    cleaned, quarantine, report = clean(telco_raw, TELCO)
     assert len(cleaned) == 7043 and len(quarantine) == 0 and conserved(report)
     assert report.repairs["TotalCharges_blank_set_to_0_for_new_customers"] == 11
     assert set(cleaned["SeniorCitizen"]) == {"No", "Yes"}
     assert cleaned.loc[cleaned["tenure"] == 0, "TotalCharges"].eq(0.0).all()
-    assert list(cleaned.columns) == list(contract.COLUMN_NAMES)
+    assert list(cleaned.columns) == list(contract.names)
     assert cleaned["tenure"].dtype == "int64" and cleaned["TotalCharges"].dtype == "float64"
     assert cleaned["customerID"].is_monotonic_increasing
 
@@ -40,8 +42,8 @@ def test_every_problem_row_is_quarantined_with_its_reason(telco_raw):
     conflict = raw.iloc[[20]].copy()
     conflict["MonthlyCharges"] = "1.00"
     raw = pd.concat([raw, conflict])  # the same ID with different values
-    cleaned, quarantine, report = clean(raw)
-    reasons = dict(zip(quarantine[contract.SOURCE_LINE], quarantine["reason"], strict=True))
+    cleaned, quarantine, report = clean(raw, TELCO)
+    reasons = dict(zip(quarantine[SOURCE_LINE], quarantine["reason"], strict=True))
     line = lambda i: i + 2  # noqa: E731 - row i of the file is line i + 2
     assert reasons[line(0)] == "unparseable:tenure"
     assert reasons[line(1)] == "out_of_range:tenure"
@@ -51,19 +53,19 @@ def test_every_problem_row_is_quarantined_with_its_reason(telco_raw):
     assert reasons[line(5)] == "not_integer:tenure"
     assert reasons[line(6)] == "bad_format:customerID"
     assert reasons[line(20)] == "conflicting_duplicate_id"
-    assert (quarantine[contract.SOURCE_LINE] == line(20)).sum() == 2  # both versions
+    assert (quarantine[SOURCE_LINE] == line(20)).sum() == 2  # both versions
     assert report.exact_duplicates_removed == 1
     assert report.rows_quarantined == 9
     assert conserved(report) and len(cleaned) == 100 - 8
     assert report.quarantine_reasons["unparseable:tenure"] == 1
     # Quarantined rows keep the source text untouched.
-    assert quarantine.loc[quarantine[contract.SOURCE_LINE] == line(0), "tenure"].item() == "abc"
+    assert quarantine.loc[quarantine[SOURCE_LINE] == line(0), "tenure"].item() == "abc"
 
 
 def test_quarantine_gate(telco_raw):
     raw = telco_raw.head(100).copy()
     raw.loc[:9, "Contract"] = "Three year"
-    _, _, report = clean(raw)
+    _, _, report = clean(raw, TELCO)
     check_quarantine_gate(report, 0.10, "x")
     with pytest.raises(QualityGateError, match=r"(?s)10 of 100 rows \(10.00%\).*unknown_category"):
         check_quarantine_gate(report, 0.05, "x")
@@ -71,4 +73,4 @@ def test_quarantine_gate(telco_raw):
 
 def test_missing_column_is_a_clear_error(telco_raw):
     with pytest.raises(DataError, match=r"missing contract columns \['Churn'\]"):
-        clean(telco_raw.drop(columns=["Churn"]), source="raw.parquet")
+        clean(telco_raw.drop(columns=["Churn"]), TELCO, source="raw.parquet")

@@ -22,11 +22,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
-from churn.compare import MARKER, Comparison, MetricChange, ParamChange, prepare_spec
-from churn.compare import render_markdown as render
-from churn.evaluation import HIGHER_IS_BETTER, metric_direction
-from churn.pr_comment import image_paths, publish_images, rewrite_images
-from churn.sandbox import REPO_ROOT, environment
+from churn.experiments.compare import MARKER, Comparison, MetricChange, ParamChange, prepare_spec
+from churn.experiments.compare import render_markdown as render
+from churn.experiments.directions import HIGHER_IS_BETTER, metric_direction
+from churn.experiments.pr_comment import image_paths, publish_images, rewrite_images
+from tests.support.sandbox import REPO_ROOT, environment
 
 # ------------------------------------------------------------------ directions and marks
 
@@ -230,7 +230,7 @@ def _post(report: Path, api: str, token: str = "test-token") -> subprocess.Compl
     return subprocess.run(
         [
             sys.executable,
-            str(REPO_ROOT / "scripts/pr_comment.py"),
+            *("-m", "churn.experiments", "pr-comment"),
             "--report",
             str(report),
             "--pr",
@@ -330,7 +330,7 @@ def test_gitlab_note_is_upserted_with_images_uploaded_to_the_instance(tmp_path):
     env = environment() | {"GITLAB_TOKEN": "test-token", "CI_MERGE_REQUEST_IID": "3"}
     command = [
         sys.executable,
-        str(REPO_ROOT / "scripts/pr_comment.py"),
+        *("-m", "churn.experiments", "pr-comment"),
         "--platform",
         "gitlab",
         "--report",
@@ -375,9 +375,10 @@ def check_commands(commands: list[str]) -> list[str]:
         for target in re.findall(r"\bmake\s+([a-z][\w-]*)", command):
             assert target in targets, f"{command!r}: no make target {target!r}"
             used.append(f"make {target}")
-        for script in re.findall(r"\b((?:scripts|stages)/[\w./-]+\.py)\b", command):
-            assert (REPO_ROOT / script).is_file(), f"{command!r}: {script} is missing"
-            used.append(script)
+        for module, rest in re.findall(r"python -m ([\w.]+)((?: [a-z][\w-]*)?)", command):
+            found = importlib.util.find_spec(module)
+            assert found is not None, f"{command!r}: no module {module}"
+            used.append(f"python -m {module}{rest}")
     return used
 
 
@@ -394,10 +395,10 @@ def test_github_workflow_runs_tests_pipeline_compare_and_posts_comment():
     runs = [s["run"] for s in steps if "run" in s]
     used = check_commands(runs)
     assert used[:3] == ["make test", "make repro", "make compare"]
-    assert "scripts/pr_comment.py" in used
+    assert "python -m churn.experiments pr-comment" in used
     compare = next(r for r in runs if "make compare" in r)
     assert "BASE=origin/${{ github.base_ref }}" in compare
-    post = next(s for s in steps if "pr_comment.py" in s.get("run", ""))
+    post = next(s for s in steps if "pr-comment" in s.get("run", ""))
     assert post["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
     assert "--images-branch" in post["run"]
     assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in steps)
@@ -408,7 +409,12 @@ def test_gitlab_ci_mirrors_the_workflow():
     config = yaml.safe_load((REPO_ROOT / ".gitlab-ci.yml").read_text())
     job = config["merge-request-compare"]
     used = check_commands(job["script"])
-    assert used == ["make test", "make repro", "make compare", "scripts/pr_comment.py"]
+    assert used == [
+        "make test",
+        "make repro",
+        "make compare",
+        "python -m churn.experiments pr-comment",
+    ]
     assert "--platform gitlab" in job["script"][-1]
     assert job["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
     assert job["artifacts"]["paths"] == ["reports/compare/"]
@@ -416,7 +422,7 @@ def test_gitlab_ci_mirrors_the_workflow():
 
 def test_pr_comment_script_help_runs():
     out = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts/pr_comment.py"), "--help"],
+        [sys.executable, "-m", "churn.experiments", "pr-comment", "--help"],
         capture_output=True,
         text=True,
         check=True,

@@ -18,9 +18,9 @@ import pytest
 import yaml
 from PIL import Image
 
-from churn import sandbox
-from churn.evaluation import metric_direction
+from churn.experiments.directions import metric_direction
 from tests.browser import rendered_dom, screenshot
+from tests.support import sandbox
 from tests.test_pipeline_e2e import set_param
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +52,7 @@ def committed_metrics(box, revision: str) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def report(box):
-    result = box.run("python", "scripts/compare.py", "--base", "HEAD~1")
+    result = box.run("python", "-m", "churn.experiments", "compare", "--base", "HEAD~1")
     assert "wrote reports/compare/report.md" in result.stdout
     return (box.path / "reports/compare/report.md").read_text(encoding="utf-8")
 
@@ -110,7 +110,9 @@ def test_report_images_are_valid_pngs_of_every_plot(box, report):
 
 
 def test_compare_rejects_an_unknown_base(box):
-    result = box.run("python", "scripts/compare.py", "--base", "no-such-branch", check=False)
+    result = box.run(
+        "python", "-m", "churn.experiments", "compare", "--base", "no-such-branch", check=False
+    )
     assert result.returncode == 1
     assert "base revision 'no-such-branch' is not a commit" in result.stderr
     assert "Traceback" not in result.stderr

@@ -5,12 +5,20 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from churn.config import SECTIONS, load_section
-from churn.contract import BY_NAME, FEATURE_NAMES, example_record
-from churn.errors import ConfigError
-from churn.sandbox import REPO_ROOT
+from churn.collect.sources import CollectParams
+from churn.core import params as params_module
+from churn.core.contract import TELCO
+from churn.core.errors import ConfigError
+from churn.core.params import BusinessParams, Section, SplitParams, TrainParams, load
+from tests.support.sandbox import REPO_ROOT
 
 PARAMS = REPO_ROOT / "params.yaml"
+#: Every section class of the base params module (the collect section lives with its sources).
+SECTIONS = tuple(
+    cls
+    for cls in vars(params_module).values()
+    if isinstance(cls, type) and issubclass(cls, Section) and cls is not Section
+)
 
 
 def write(tmp_path, data):
@@ -20,15 +28,18 @@ def write(tmp_path, data):
 
 
 def test_every_section_of_the_shipped_params_loads():
-    for name in SECTIONS:
-        load_section(name, PARAMS)
+    data = yaml.safe_load(PARAMS.read_text())
+    sections = {s.section: s for s in (*SECTIONS, CollectParams)}
+    assert set(sections) == set(data), "a section of params.yaml has no typed class, or back"
+    for section in sections.values():
+        load(section, PARAMS)
 
 
 def test_misspelled_key_is_named(tmp_path):
     data = yaml.safe_load(PARAMS.read_text())
     data["train"]["logistic_regression"]["CC"] = 1
     with pytest.raises(ConfigError, match=r"train\.logistic_regression\.CC: unknown key"):
-        load_section("train", write(tmp_path, data))
+        load(TrainParams, write(tmp_path, data))
 
 
 def test_missing_key_and_bad_value_are_named(tmp_path):
@@ -36,7 +47,7 @@ def test_missing_key_and_bad_value_are_named(tmp_path):
     del data["split"]["seed"]
     data["split"]["test"] = 0.5
     with pytest.raises(ConfigError) as err:
-        load_section("split", write(tmp_path, data))
+        load(SplitParams, write(tmp_path, data))
     assert "split.seed: required key is missing" in str(err.value)
 
 
@@ -44,21 +55,21 @@ def test_split_fractions_must_sum_to_one(tmp_path):
     data = yaml.safe_load(PARAMS.read_text())
     data["split"]["test"] = 0.5
     with pytest.raises(ConfigError, match="must be 1"):
-        load_section("split", write(tmp_path, data))
+        load(SplitParams, write(tmp_path, data))
 
 
 def test_unknown_source_kind(tmp_path):
     data = yaml.safe_load(PARAMS.read_text())
     data["collect"]["source"]["kind"] = "excel"
     with pytest.raises(ConfigError, match=r"collect\.source"):
-        load_section("collect", write(tmp_path, data))
+        load(CollectParams, write(tmp_path, data))
 
 
 def test_contract_example_record_is_valid():
-    record = example_record()
-    assert list(record) == list(FEATURE_NAMES)
+    record = dict(TELCO.example)
+    assert list(record) == list(TELCO.feature_names)
     for name, value in record.items():
-        col = BY_NAME[name]
+        col = TELCO.by_name[name]
         if col.numeric:
             assert col.minimum <= value <= col.maximum
         else:
@@ -69,19 +80,19 @@ def test_search_space_ranges_and_families_are_checked(tmp_path):
     data = yaml.safe_load(PARAMS.read_text())
     data["train"]["search_space"]["svm"] = {"C": {"low": 1.0, "high": 0.1}}
     with pytest.raises(ConfigError, match=r"train\.search_space\.svm\.C"):
-        load_section("train", write(tmp_path, data))
+        load(TrainParams, write(tmp_path, data))
     data = yaml.safe_load(PARAMS.read_text())
     data["train"]["search_space"]["xgboost"] = {"eta": [0.1]}
     with pytest.raises(ConfigError, match=r"train\.search_space\.xgboost"):
-        load_section("train", write(tmp_path, data))
+        load(TrainParams, write(tmp_path, data))
     data = yaml.safe_load(PARAMS.read_text())
     data["train"]["tuning"]["method"] = "hyperband"
     with pytest.raises(ConfigError, match=r"train\.tuning\.method"):
-        load_section("train", write(tmp_path, data))
+        load(TrainParams, write(tmp_path, data))
 
 
 def test_business_offer_must_cost_less_than_the_customer_is_worth(tmp_path):
     data = yaml.safe_load(PARAMS.read_text())
     data["business"]["offer_cost"] = 500
     with pytest.raises(ConfigError, match="offer_cost must be below customer_lifetime_value"):
-        load_section("business", write(tmp_path, data))
+        load(BusinessParams, write(tmp_path, data))

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from churn.errors import ChurnError
-from churn.experiments import changed_params, main, parse, rank, table
+from churn.core.errors import ChurnError
+from churn.experiments.rank import changed_params, main, parse, rank, table
 
 
 def rev(name, sha, auc, model, cv=0.85, error=None):

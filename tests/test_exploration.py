@@ -8,17 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn import contract
-from churn.config import ExploreParams
-from churn.exploration import (
-    PLOTS,
-    category_summary,
-    correlation_matrix,
-    draw_plots,
-    numeric_summary,
-    render_report,
-    summarize,
-)
+from churn.core.contract import TELCO as contract
+from churn.core.params import ExploreParams
+from churn.explore.page import render_report
+from churn.explore.plots import PLOTS, draw_plots
+from churn.explore.stats import category_summary, correlation_matrix, numeric_summary, summarize
 
 PARAMS = ExploreParams(
     iqr_multiplier=1.5, histogram_bins=10, dpi=40, scatter_max_points=5000, seed=0
@@ -30,16 +24,16 @@ def customers(n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(n):
-        record = contract.example_record()
-        record[contract.ID_COLUMN] = f"{i:04d}-ABCDE"
+        record = dict(contract.example)
+        record[contract.id_column] = f"{i:04d}-ABCDE"
         record["tenure"] = int(rng.integers(0, 73))
         record["MonthlyCharges"] = float(np.round(rng.uniform(18, 120), 2))
         record["TotalCharges"] = float(np.round(record["tenure"] * record["MonthlyCharges"], 2))
         record["Contract"] = ("Month-to-month", "One year", "Two year")[i % 3]
         record["Partner"] = ("No", "Yes")[i % 2]
-        record[contract.TARGET] = "Yes" if i % 3 == 0 and i % 2 == 0 else "No"
+        record[contract.target] = "Yes" if i % 3 == 0 and i % 2 == 0 else "No"
         rows.append(record)
-    return pd.DataFrame(rows)[list(contract.COLUMN_NAMES)]
+    return pd.DataFrame(rows)[list(contract.names)]
 
 
 def test_numeric_summary_known_values():
@@ -90,11 +84,11 @@ def test_category_summary_counts_shares_and_churn_rates():
 
 def test_summarize_uses_the_contract_columns():
     df = customers(60)
-    s = summarize(df, PARAMS)
+    s = summarize(df, contract, PARAMS)
     assert s["rows"] == 60
     assert s["churned"] == 10 and s["churn_rate"] == pytest.approx(10 / 60, abs=1e-6)
-    assert list(s["numeric"]) == list(contract.NUMERIC_FEATURES)
-    assert list(s["categorical"]) == list(contract.CATEGORICAL_FEATURES)
+    assert list(s["numeric"]) == list(contract.numeric_features)
+    assert list(s["categorical"]) == list(contract.categorical_features)
     assert s["numeric"]["tenure"]["mean"] == pytest.approx(df["tenure"].mean(), abs=1e-6)
     assert s["numeric"]["tenure"]["median"] == pytest.approx(df["tenure"].median(), abs=1e-6)
     by_contract = {lv["value"]: lv for lv in s["categorical"]["Contract"]["levels"]}
@@ -107,23 +101,23 @@ def test_summarize_uses_the_contract_columns():
 
 
 def test_correlation_matrix_is_symmetric_with_unit_diagonal():
-    corr = correlation_matrix(customers(90))
-    assert {"tenure", "MonthlyCharges", "TotalCharges", "Partner", contract.TARGET} <= set(
+    corr = correlation_matrix(customers(90), contract)
+    assert {"tenure", "MonthlyCharges", "TotalCharges", "Partner", contract.target} <= set(
         corr.columns
     )
     assert "Contract" not in corr.columns  # not a Yes/No feature
     assert np.allclose(corr.to_numpy(), corr.to_numpy().T, equal_nan=True)
     diagonal = pd.Series(np.diag(corr.to_numpy()), index=corr.index)
-    varying = ["tenure", "MonthlyCharges", "TotalCharges", "Partner", contract.TARGET]
+    varying = ["tenure", "MonthlyCharges", "TotalCharges", "Partner", contract.target]
     assert np.allclose(diagonal[varying], 1.0)
     assert diagonal[["SeniorCitizen", "PhoneService"]].isna().all()  # constant: undefined
     # churners are the customers with i % 6 == 0, all of them with Partner="No" (i even)
-    assert corr.loc["Partner", contract.TARGET] == pytest.approx(-(0.2**0.5), abs=1e-9)
+    assert corr.loc["Partner", contract.target] == pytest.approx(-(0.2**0.5), abs=1e-9)
 
 
 @pytest.fixture(scope="module")
 def pngs():
-    return draw_plots(customers(120), PARAMS)
+    return draw_plots(customers(120), contract, PARAMS)
 
 
 def test_plots_are_pngs_with_stable_bytes_and_no_software_tag(pngs):
@@ -131,18 +125,18 @@ def test_plots_are_pngs_with_stable_bytes_and_no_software_tag(pngs):
     for name, png in pngs.items():
         assert png.startswith(b"\x89PNG\r\n\x1a\n"), name
         assert b"matplotlib" not in png and b"Software" not in png, name
-    assert draw_plots(customers(120), PARAMS) == pngs
+    assert draw_plots(customers(120), contract, PARAMS) == pngs
 
 
 def test_plot_bytes_follow_the_data(pngs):
-    other = draw_plots(customers(120, seed=1), PARAMS)
+    other = draw_plots(customers(120, seed=1), contract, PARAMS)
     assert other["histograms"] != pngs["histograms"]
 
 
 def test_report_embeds_every_plot_and_escapes_values(pngs):
     df = customers(30)
     df.loc[0, "PaymentMethod"] = "<script>alert(1)</script>"
-    html = render_report(summarize(df, PARAMS), pngs, data="data/<clean>.parquet")
+    html = render_report(summarize(df, contract, PARAMS), pngs, data="data/<clean>.parquet")
     sources = re.findall(r'<img src="([^"]*)"', html)
     assert len(sources) == len(PLOTS)
     assert all(src.startswith("data:image/png;base64,") for src in sources)

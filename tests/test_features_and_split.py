@@ -6,21 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn import contract
-from churn.features import (
-    SERVICE_COLUMNS,
-    ChurnFeatures,
-    build_feature_table,
-    engineer,
-    tenure_band_labels,
-)
-from churn.splitting import split
+from churn.core.contract import TELCO as contract
+from churn.features import SERVICE_COLUMNS, ChurnFeatures, engineer, tenure_band_labels
+from churn.featurize.table import build_feature_table
+from churn.split.stratified import split
 
 EDGES = [12, 24, 48]
 
 
 def record(**overrides):
-    return pd.DataFrame([{**contract.example_record(), **overrides}])
+    return pd.DataFrame([{**dict(contract.example), **overrides}])
 
 
 def test_engineered_values_by_hand():
@@ -77,7 +72,7 @@ def test_engineer_matches_the_pandas_formulation_exactly(telco_clean, edges):
 
 
 def test_transformer_is_stateless_and_idempotent(telco_clean):
-    X = telco_clean[list(contract.FEATURE_NAMES)]
+    X = telco_clean[list(contract.feature_names)]
     once = ChurnFeatures(EDGES).fit(X).transform(X)
     twice = ChurnFeatures(EDGES).fit(once).transform(once)
     pd.testing.assert_frame_equal(once, twice)
@@ -86,24 +81,24 @@ def test_transformer_is_stateless_and_idempotent(telco_clean):
 
 
 def test_feature_table_has_label(telco_clean):
-    table = build_feature_table(telco_clean, EDGES)
-    assert table["churn"].mean() == pytest.approx(0.2654, abs=1e-3)
-    assert table[contract.ID_COLUMN].is_unique
+    table = build_feature_table(telco_clean, contract, EDGES)
+    assert table[contract.label].mean() == pytest.approx(0.2654, abs=1e-3)
+    assert table[contract.id_column].is_unique
 
 
 def test_split_proportions_stratification_and_determinism(telco_clean):
-    table = build_feature_table(telco_clean, EDGES)
-    parts = split(table, 0.7, 0.15, 0.15, seed=7)
+    table = build_feature_table(telco_clean, contract, EDGES)
+    parts = split(table, contract, 0.7, 0.15, 0.15, seed=7)
     sizes = {k: len(v) for k, v in parts.items()}
     assert sum(sizes.values()) == len(table)
     assert sizes["train"] == pytest.approx(0.7 * len(table), abs=2)
     assert sizes["test"] == pytest.approx(0.15 * len(table), abs=2)
-    ids = [set(p[contract.ID_COLUMN]) for p in parts.values()]
+    ids = [set(p[contract.id_column]) for p in parts.values()]
     assert not (ids[0] & ids[1]) and not (ids[0] & ids[2]) and not (ids[1] & ids[2])
-    rates = [p["churn"].mean() for p in parts.values()]
+    rates = [p[contract.label].mean() for p in parts.values()]
     assert np.ptp(rates) < 0.005
-    again = split(table, 0.7, 0.15, 0.15, seed=7)
+    again = split(table, contract, 0.7, 0.15, 0.15, seed=7)
     for name in parts:
         pd.testing.assert_frame_equal(parts[name], again[name])
-    other = split(table, 0.7, 0.15, 0.15, seed=8)
-    assert set(other["test"][contract.ID_COLUMN]) != ids[2]
+    other = split(table, contract, 0.7, 0.15, 0.15, seed=8)
+    assert set(other["test"][contract.id_column]) != ids[2]

@@ -10,13 +10,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from churn.config import CollectParams, HttpSource, parse_section
-from churn.contract import COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE
-from churn.errors import ConfigError, DataError
-from churn.sandbox import environment
-from churn.sources import collect
+from churn.collect.http import HttpSource
+from churn.collect.snapshot import collect
+from churn.collect.sources import CollectParams
+from churn.core.contract import TELCO
+from churn.core.errors import ConfigError, DataError
+from churn.core.lineage import SOURCE_FILE, SOURCE_LINE
+from churn.core.params import parse_section
 from tests.conftest import collect_params, run_stage
 from tests.http_api import Api, serve
+from tests.support.sandbox import environment
 
 FAST = {"retries": 2, "backoff_factor": 0.01, "connect_timeout": 2, "read_timeout": 5}
 
@@ -40,7 +43,7 @@ def test_page_numbers_are_followed_until_an_empty_page(tmp_path, records, telco_
     api = Api(records)
     with serve(api) as base:
         raw = snapshot(source(f"{base}/customers", query={"per_page": 100}), tmp_path)
-    pd.testing.assert_frame_equal(raw[list(COLUMN_NAMES)], telco_text.head(250), check_dtype=False)
+    pd.testing.assert_frame_equal(raw[list(TELCO.names)], telco_text.head(250), check_dtype=False)
     assert raw[SOURCE_FILE].drop_duplicates().tolist() == [
         f"http:{base}/customers#page={n}" for n in (1, 2, 3)
     ]
@@ -59,7 +62,7 @@ def test_next_links_are_followed(tmp_path, records, telco_text, style):
         else:
             settings |= {"records": ""}
         raw = snapshot(source(f"{base}/customers", **settings), tmp_path)
-    pd.testing.assert_frame_equal(raw[list(COLUMN_NAMES)], telco_text.head(250), check_dtype=False)
+    pd.testing.assert_frame_equal(raw[list(TELCO.names)], telco_text.head(250), check_dtype=False)
     assert len(api.requests) == 3
 
 
@@ -156,7 +159,7 @@ def test_credentials_come_from_the_environment_and_appear_nowhere(tmp_path, reco
             )
         }
         (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-        state = run_stage("source_state", tmp_path, env, "--output", "state.json")
+        state = run_stage("collect.source_state", tmp_path, env, "--output", "state.json")
         result = run_stage("collect", tmp_path, env, "--output", "raw.parquet")
     assert state.returncode == 0, state.stderr
     assert result.returncode == 0, result.stderr

@@ -8,10 +8,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from churn.measure import measure
-from churn.sandbox import REPO_ROOT, environment
-from churn.synthetic import make_in_subprocess
 from tests.conftest import TELCO_CSV, collect_params
+from tests.support.measure import measure
+from tests.support.sandbox import environment
+from tests.support.synthetic import make_in_subprocess
 
 # Slow (about 20 s: it writes and reads a 400 MB file), so it runs with the e2e tests.
 pytestmark = pytest.mark.e2e
@@ -28,7 +28,7 @@ def test_collect_streams_a_large_csv_in_bounded_memory(tmp_path):
     )
     try:
         run = measure(
-            [sys.executable, REPO_ROOT / "stages" / "collect.py", "--output", "raw.parquet"],
+            [sys.executable, "-m", "churn.collect", "--output", "raw.parquet"],
             cwd=tmp_path,
             env=environment(),
         )

@@ -10,19 +10,19 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from churn import contract
-from churn.config import load_section
-from churn.features import build_feature_table
-from churn.modeling import train
-from churn.sandbox import REPO_ROOT
+from churn.core.contract import TELCO as contract
+from churn.core.params import TrainParams, load
+from churn.featurize.table import build_feature_table
+from churn.train.fit import train
+from tests.support.sandbox import REPO_ROOT
 
 EDGES = [12, 24, 48]
 
 
 @pytest.fixture(scope="module")
 def model(telco_clean):
-    table = build_feature_table(telco_clean, EDGES)
-    params = load_section("train", REPO_ROOT / "params.yaml")
+    table = build_feature_table(telco_clean, contract, EDGES)
+    params = load(TrainParams, REPO_ROOT / "params.yaml")
     fast = params.model_copy(
         update={
             "model": "logistic_regression",
@@ -30,12 +30,12 @@ def model(telco_clean):
             "tuning": params.tuning.model_copy(update={"method": "none"}),
         }
     )
-    fitted, _ = train(table, fast, EDGES)
+    fitted, _ = train(table, contract, fast, EDGES)
     return fitted
 
 
 def churn_probability(model, **changes) -> float:
-    record = {**contract.example_record(), **changes}
+    record = {**dict(contract.example), **changes}
     return float(model.predict_proba(pd.DataFrame([record]))[:, 1][0])
 
 
@@ -103,7 +103,7 @@ def test_longer_tenure_lowers_risk(model):
 
 
 def test_customer_id_is_invariant(model):
-    record = contract.example_record()
+    record = dict(contract.example)
     a = pd.DataFrame([{"customerID": "0001-AAAAA", **record}])
     b = pd.DataFrame([{"customerID": "9999-ZZZZZ", **record}])
     assert model.predict_proba(a)[0, 1] == pytest.approx(model.predict_proba(b)[0, 1], abs=1e-12)

@@ -6,48 +6,50 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn import contract
-from churn.config import load_section
-from churn.evaluation import classification_metrics
-from churn.features import build_feature_table
-from churn.modeling import FAMILIES, build_pipeline, model_inputs, train
-from churn.sandbox import REPO_ROOT
+from churn.core.contract import TELCO as contract
+from churn.core.params import TrainParams, load
+from churn.evaluate.metrics import classification_metrics
+from churn.featurize.table import build_feature_table
+from churn.train.families import FAMILIES
+from churn.train.fit import train
+from churn.train.pipeline import build_pipeline
+from tests.support.sandbox import REPO_ROOT
 
 EDGES = [12, 24, 48]
 
 
 @pytest.fixture(scope="module")
 def table(telco_clean):
-    return build_feature_table(telco_clean, EDGES)
+    return build_feature_table(telco_clean, contract, EDGES)
 
 
 @pytest.fixture(scope="module")
 def params():
-    return load_section("train", REPO_ROOT / "params.yaml")
+    return load(TrainParams, REPO_ROOT / "params.yaml")
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_every_family_learns_something(family, table, params):
     small = params.model_copy(update={"model": family, "cv_folds": 3})
     train_part, holdout = table.iloc[:3000], table.iloc[3000:4500]
-    model, cv = train(train_part, small, EDGES)
-    probability = model.predict_proba(model_inputs(holdout))[:, 1]
+    model, cv = train(train_part, contract, small, EDGES)
+    probability = model.predict_proba(contract.inputs(holdout))[:, 1]
     assert classification_metrics(holdout["churn"], probability, 0.5)["roc_auc"] > 0.8
     assert len(cv.scores) == 3 and 0.75 < cv.mean < 0.95
 
 
 def test_pipeline_takes_a_plain_record_and_ignores_unknown_categories(table, params):
-    model, _ = train(table.iloc[:2000], params.model_copy(update={"cv_folds": 2}), EDGES)
-    record = pd.DataFrame([contract.example_record()])
+    model, _ = train(table.iloc[:2000], contract, params.model_copy(update={"cv_folds": 2}), EDGES)
+    record = pd.DataFrame([dict(contract.example)])
     p = model.predict_proba(record)[:, 1]
     assert 0 < p[0] < 1
-    unseen = pd.DataFrame([{**contract.example_record(), "PaymentMethod": "Crypto"}])
+    unseen = pd.DataFrame([{**dict(contract.example), "PaymentMethod": "Crypto"}])
     assert np.isfinite(model.predict_proba(unseen)).all()
 
 
 def test_unknown_family_is_rejected():
     with pytest.raises(ValueError, match="unknown model family 'xgboost'"):
-        build_pipeline("xgboost", {}, 0, EDGES)
+        build_pipeline(contract, "xgboost", {}, 0, EDGES)
 
 
 def test_metrics_by_hand():

@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from churn import sandbox
+from tests.support import sandbox
 from tests.test_pipeline_e2e import ran, set_param
 
 pytestmark = pytest.mark.e2e

@@ -9,9 +9,9 @@ import shutil
 import pytest
 import yaml
 
-from churn import sandbox
 from tests.browser import evaluate
 from tests.conftest import read_telco_text, write_csv
+from tests.support import sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -104,6 +104,22 @@ def test_second_repro_runs_nothing(box):
     # API); it gives the same bytes, so collect and everything after it are skipped.
     assert ran(result) == []
     assert "Stage 'collect' didn't change, skipping" in result.stdout
+
+
+def test_editing_a_module_that_train_imports_indirectly_makes_train_stale(box):
+    # `python -m churn.train` imports churn.train.fit, which imports churn.train.cv.
+    module = box.path / "src/churn/train/cv.py"
+    original = module.read_text()
+    try:
+        module.write_text(original + "\n# an edit that dvc must notice\n")
+        stale = json.loads(box.dvc("status", "--json").stdout)
+        assert {"train": [{"changed deps": {"src/churn/train": "modified"}}]}.items() <= (
+            stale.items()
+        )
+        assert not {"collect", "validate", "clean", "featurize", "split"} & set(stale)
+    finally:
+        module.write_text(original)
+    assert json.loads(box.dvc("status", "--json").stdout) == {}
 
 
 def test_changing_a_train_param_reruns_only_train_and_evaluate(box):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from churn.config import GateParams
-from churn.errors import QualityGateError
-from churn.quality_gate import check
+from churn.core.errors import QualityGateError
+from churn.core.params import GateParams
+from churn.gate.bars import check
 
 METRICS = {"test": {"roc_auc": 0.8377, "top_decile_lift": 2.92}}
 

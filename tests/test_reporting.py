@@ -8,11 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn import reporting
-from churn.config import ReportParams
-from churn.errors import DataError
-from churn.html_report import number
-from churn.reporting import Evidence, all_segments, join_predictions, segment_metrics
+from churn.core.contract import TELCO
+from churn.core.decision import Decision
+from churn.core.errors import ConfigError, DataError
+from churn.core.html import number
+from churn.core.params import ReportParams
+from churn.report.evidence import Evidence
+from churn.report.page import render_report
+from churn.report.plots import draw_plots
+from churn.report.segments import all_segments, join_predictions, segment_metrics
 
 
 def small_test_split() -> pd.DataFrame:
@@ -31,7 +35,7 @@ def small_test_split() -> pd.DataFrame:
 
 
 def test_segment_metrics_by_contract_match_hand_computed_values():
-    rows = segment_metrics(small_test_split(), "Contract", threshold=0.5)
+    rows = segment_metrics(small_test_split(), TELCO, "Contract", threshold=0.5)
     # The contract's order of levels; "One year" has no customer here and is left out.
     assert [r["segment"] for r in rows] == ["Month-to-month", "Two year"]
     monthly, two_year = rows
@@ -56,7 +60,7 @@ def test_segment_metrics_by_contract_match_hand_computed_values():
 
 def test_segment_metrics_follow_the_threshold():
     df = small_test_split()
-    seniors = {r["segment"]: r for r in segment_metrics(df, "SeniorCitizen", 0.8)}
+    seniors = {r["segment"]: r for r in segment_metrics(df, TELCO, "SeniorCitizen", 0.8)}
     assert seniors["Yes"]["contacted_share"] == 0.5  # only 0.9
     assert seniors["Yes"]["churners_caught"] == 1.0
     assert seniors["No"]["contacted_share"] == 0.0
@@ -67,18 +71,19 @@ def test_segment_metrics_follow_the_threshold():
 
 def test_all_segments_names_a_missing_column():
     with pytest.raises(DataError, match="InternetService"):
-        all_segments(small_test_split(), ["Contract", "InternetService"], 0.5)
+        all_segments(small_test_split(), TELCO, ["Contract", "InternetService"], 0.5)
 
 
 def test_report_params_reject_a_column_outside_the_contract():
-    with pytest.raises(ValueError, match="tenure"):
-        ReportParams(segments=["Contract", "tenure"], dpi=100)
+    params = ReportParams(segments=["Contract", "tenure"], dpi=100)
+    with pytest.raises(ConfigError, match=r"report\.segments \['tenure'\]"):
+        params.check_segments(TELCO)
 
 
 def test_join_predictions_keeps_the_split_columns_and_adds_the_probability():
     split = small_test_split().drop(columns="probability")
     predictions = small_test_split()[["customerID", "churn", "probability"]].iloc[::-1]
-    joined = join_predictions(predictions, split, predictions_file="p", split_file="s")
+    joined = join_predictions(predictions, split, TELCO, predictions_file="p", split_file="s")
     assert list(joined["customerID"]) == list(split["customerID"])
     assert list(joined["probability"]) == [0.2, 0.9, 0.6, 0.7, 0.1, 0.6]
 
@@ -87,18 +92,18 @@ def test_join_predictions_refuses_stale_files():
     split = small_test_split().drop(columns="probability")
     predictions = small_test_split()[["customerID", "churn", "probability"]]
     with pytest.raises(DataError, match="only one of the two files") as err:
-        join_predictions(predictions.iloc[1:], split, predictions_file="p.parquet",
+        join_predictions(predictions.iloc[1:], split, TELCO, predictions_file="p.parquet",
                          split_file="s.parquet")  # fmt: skip
     assert "p.parquet" in str(err.value) and "customerID" in str(err.value)
     flipped = predictions.assign(churn=predictions["churn"].where(predictions.index != 3, 1))
     with pytest.raises(DataError, match="label differs"):
-        join_predictions(flipped, split, predictions_file="p", split_file="s")
+        join_predictions(flipped, split, TELCO, predictions_file="p", split_file="s")
 
 
 # --- the page ------------------------------------------------------------------------------
 
 
-def small_evidence(threshold: float = 0.15, segments=None) -> Evidence:
+def small_evidence(threshold: float = 0.15, segments=None, default: float = 0.5) -> Evidence:
     """Evidence shaped like the pipeline's files, with distinctive numbers."""
     grid = np.round(np.arange(0, 1, 0.05), 2)
     profit = [
@@ -145,18 +150,22 @@ def small_evidence(threshold: float = 0.15, segments=None) -> Evidence:
             "tuning": {"candidates": 0, "method": "none"},
         },
         tuning=[{"candidate": 0, "roc_auc_mean": 0.850297}],
-        decision={
-            "threshold": threshold,
-            "break_even_threshold": 0.164179,
-            "contacted_share": {"test": 0.548723, "validation": 0.52},
-            "economics": {
+        decision=Decision(
+            threshold=threshold,
+            chosen_on="validation",
+            objective="expected profit per customer",
+            model_path="models/model.joblib",
+            model_md5="2e20ad30a67fa341b208b70469c20a17",
+            break_even_threshold=0.164179,
+            economics={
                 "acceptance_rate": 0.3,
                 "contact_cost": 1.0,
                 "customer_lifetime_value": 200.0,
                 "offer_cost": 10.0,
             },
-            "model": {"md5": "2e20ad30a67fa341b208b70469c20a17"},
-        },
+            expected_profit_per_customer={"test": 9.937559, "validation": 10.2},
+            contacted_share={"test": 0.548723, "validation": 0.52},
+        ),
         metrics={
             split: {
                 "roc_auc": 0.837748,
@@ -170,14 +179,15 @@ def small_evidence(threshold: float = 0.15, segments=None) -> Evidence:
         },
         profit={"validation": profit, "test": profit},
         gains={"validation": gains, "test": gains},
-        segments=all_segments(df, segments or ["Contract", "SeniorCitizen"], threshold),
+        segments=all_segments(df, TELCO, segments or ["Contract", "SeniorCitizen"], threshold),
         split_rows={"train": 4926, "validation": 1055, "test": 1057},
+        default_threshold=default,
     )
 
 
 def render_small(**kw) -> str:
     ev = small_evidence(**kw)
-    return reporting.render_report(ev, reporting.draw_plots(ev, dpi=40), boxplots=b"\x89PNG")
+    return render_report(ev, TELCO, draw_plots(ev, dpi=40), boxplots=b"\x89PNG")
 
 
 def visible_text(html: str) -> str:
@@ -229,6 +239,13 @@ def test_report_is_self_contained_and_byte_stable():
     assert all(src.startswith("data:image/png;base64,") for src in images)
 
 
+def test_the_default_threshold_is_the_one_the_metrics_used():
+    # The comparison threshold is params evaluate.threshold, not a fixed 0.5 in the text.
+    text = visible_text(render_small(default=0.4))
+    assert "Model, threshold 0.40 (the usual default)" in text
+    assert "0.50" not in text and "well below 0.4 because" in text
+
+
 def test_number_with_no_decimals_keeps_the_zeros_of_integers():
     # 10 months must not print as "1" (trailing zeros are stripped from decimals only).
     assert number(10.0, 0) == "10"
@@ -240,7 +257,7 @@ def test_model_card_names_segments_whose_leavers_are_mostly_missed():
     df = small_test_split()
     df.loc[0, "churn"] = 1  # a two-year leaver scored 0.2: missed at threshold 0.5
     ev = small_evidence(threshold=0.5)
-    ev = Evidence(**{**ev.__dict__, "segments": all_segments(df, ["Contract"], 0.5)})
-    text = visible_text(reporting.render_report(ev, reporting.draw_plots(ev, 40)))
+    ev = Evidence(**{**ev.__dict__, "segments": all_segments(df, TELCO, ["Contract"], 0.5)})
+    text = visible_text(render_report(ev, TELCO, draw_plots(ev, 40)))
     assert "fewer than half of the leavers in: Contract = Two year (0.0% of 1 leavers)" in text
     assert "fewer than half" not in visible_text(render_small())

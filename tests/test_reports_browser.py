@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from churn.config import ExploreParams, ValidateParams
-from churn.exploration import PLOTS, draw_plots, render_report, summarize
-from churn.validation import validate
-from churn.validation_report import render
+from churn.core.contract import TELCO
+from churn.core.params import ExploreParams, ValidateParams
+from churn.explore.page import render_report
+from churn.explore.plots import PLOTS, draw_plots
+from churn.explore.stats import summarize
+from churn.validate.report import render
+from churn.validate.suite import validate
 from tests.browser import evaluate, screenshot
 
 STRICT = ValidateParams(
@@ -47,9 +50,9 @@ def failing_report(telco_raw, tmp_path_factory):
     bad.loc[10, "Contract"] = "Three year"
     # A value that would be markup if the report did not escape it.
     bad.loc[20, "PaymentMethod"] = '<img src="x" onerror="document.title=1">'
-    summary = validate(bad, STRICT, "data/raw/customers.parquet")
+    summary = validate(bad, TELCO, STRICT, "data/raw/customers.parquet")
     page = tmp_path_factory.mktemp("validation") / "raw.html"
-    page.write_text(render(summary), encoding="utf-8")
+    page.write_text(render(summary, TELCO), encoding="utf-8")
     return summary, page
 
 
@@ -86,9 +89,9 @@ def test_failing_validation_report_shows_the_failures(failing_report, tmp_path):
 
 
 def test_passing_validation_report_lists_every_expectation(telco_raw, tmp_path):
-    summary = validate(telco_raw, STRICT, "data/raw/customers.parquet")
+    summary = validate(telco_raw, TELCO, STRICT, "data/raw/customers.parquet")
     page = tmp_path / "raw.html"
-    page.write_text(render(summary), encoding="utf-8")
+    page.write_text(render(summary, TELCO), encoding="utf-8")
     seen = evaluate(page, READER_VIEW)
     assert seen["verdict"] == f"PASSED: all {summary['evaluated']} expectations met on 7,043 rows"
     assert seen["failedCards"] == []
@@ -110,8 +113,8 @@ def test_eda_report_renders_offline_with_every_image(telco_clean, tmp_path):
         iqr_multiplier=1.5, histogram_bins=30, dpi=60, scatter_max_points=10_000, seed=42
     )
     page = tmp_path / "report.html"
-    pngs = draw_plots(telco_clean, params)
-    page.write_text(render_report(summarize(telco_clean, params), pngs, "clean"), "utf-8")
+    pngs = draw_plots(telco_clean, TELCO, params)
+    page.write_text(render_report(summarize(telco_clean, TELCO, params), pngs, "clean"), "utf-8")
     seen = evaluate(
         page,
         """{

@@ -7,9 +7,9 @@ import json
 import pytest
 import yaml
 
-from churn import sandbox
-from churn.exploration import PLOTS
+from churn.explore.plots import PLOTS
 from tests.conftest import read_telco_text, write_csv
+from tests.support import sandbox
 from tests.test_pipeline_e2e import point_collect_at, ran, set_param
 
 pytestmark = pytest.mark.e2e

@@ -8,17 +8,18 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from churn.config import ParquetSource
-from churn.contract import COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE
-from churn.errors import DataError
-from churn.sources import collect
+from churn.collect.files import ParquetSource
+from churn.collect.snapshot import collect
+from churn.core.contract import TELCO
+from churn.core.errors import DataError
+from churn.core.lineage import SOURCE_FILE, SOURCE_LINE
 from tests.conftest import collect_csv, write_csv
 
 
 def test_bundled_csv_is_kept_as_text_with_lineage(telco_raw, telco_text):
-    assert list(telco_raw.columns) == [*COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE]
+    assert list(telco_raw.columns) == [*TELCO.names, SOURCE_FILE, SOURCE_LINE]
     assert len(telco_raw) == 7043
-    pd.testing.assert_frame_equal(telco_raw[list(COLUMN_NAMES)], telco_text, check_dtype=False)
+    pd.testing.assert_frame_equal(telco_raw[list(TELCO.names)], telco_text, check_dtype=False)
     # The 11 blank TotalCharges stay blanks, not NaN: cleaning decides what they mean.
     assert (telco_raw["TotalCharges"] == " ").sum() == 11
     assert telco_raw[SOURCE_LINE].tolist() == list(range(2, 7045))
@@ -33,7 +34,7 @@ def test_folder_of_batches_gives_same_bytes_in_any_order(tmp_path, telco_text):
         for i in order:  # files created in a different order each time
             write_csv(parts[i], folder / names[i])
         out = tmp_path / f"raw{attempt}.parquet"
-        from churn.config import CsvSource
+        from churn.collect.files import CsvSource
 
         collect(CsvSource(kind="csv", path="monthly"), out, root=folder.parent)
         outputs.append(out.read_bytes())
@@ -50,7 +51,7 @@ def test_folder_of_batches_gives_same_bytes_in_any_order(tmp_path, telco_text):
 @pytest.mark.parametrize("line_end", ["\r\n", "\n"])
 def test_crlf_and_lf_line_ends_read_the_same(tmp_path, telco_text, line_end):
     raw = collect_csv(write_csv(telco_text.head(50), tmp_path / "x.csv", line_end), tmp_path)
-    pd.testing.assert_frame_equal(raw[list(COLUMN_NAMES)], telco_text.head(50), check_dtype=False)
+    pd.testing.assert_frame_equal(raw[list(TELCO.names)], telco_text.head(50), check_dtype=False)
 
 
 def test_utf8_byte_order_mark_is_skipped(tmp_path, telco_text):
@@ -83,7 +84,7 @@ def test_header_only_file_gives_an_empty_snapshot(tmp_path, telco_text):
     path = write_csv(telco_text.head(0), tmp_path / "header.csv")
     raw = collect_csv(path, tmp_path)
     assert len(raw) == 0
-    assert list(raw.columns) == [*COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE]
+    assert list(raw.columns) == [*TELCO.names, SOURCE_FILE, SOURCE_LINE]
 
 
 def test_truncated_last_line_is_a_clear_error(tmp_path, telco_text):
@@ -125,7 +126,7 @@ def test_parquet_source_is_read_as_text(tmp_path, telco_text):
 def test_collect_is_byte_stable(tmp_path, telco_text):
     write_csv(telco_text, tmp_path / "t.csv")
     first, second = tmp_path / "1.parquet", tmp_path / "2.parquet"
-    from churn.config import CsvSource
+    from churn.collect.files import CsvSource
 
     source = CsvSource(kind="csv", path="t.csv")
     collect(source, first, root=tmp_path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from churn import sandbox
 from tests.conftest import read_telco_text, write_csv
+from tests.support import sandbox
 from tests.test_pipeline_e2e import STAGES, point_collect_at, ran, set_param
 from tests.test_sql_source import CONTRACT_QUERY, make_database
 

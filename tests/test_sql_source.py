@@ -8,15 +8,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from churn.cleaning import clean
-from churn.config import CollectParams, SqlSource, parse_section
-from churn.contract import COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE
-from churn.errors import ConfigError, DataError
-from churn.sandbox import environment
-from churn.sources import collect, fingerprint
+from churn.clean.rules import clean
+from churn.collect.snapshot import collect, fingerprint
+from churn.collect.sources import CollectParams
+from churn.collect.sql import SqlSource
+from churn.core.contract import TELCO
+from churn.core.errors import ConfigError, DataError
+from churn.core.lineage import SOURCE_FILE, SOURCE_LINE
+from churn.core.params import parse_section
 from tests.conftest import collect_csv, collect_params, run_stage
-from tests.databases import Database, Databases
-from tests.postgres import PASSWORD, PASSWORD_ROLE
+from tests.support.databases import Database, Databases
+from tests.support.postgres import PASSWORD, PASSWORD_ROLE
+from tests.support.sandbox import environment
 
 MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
 
@@ -54,7 +57,7 @@ def database(sql_databases, telco_text) -> Database:
 
 
 # Quoted: PostgreSQL folds unquoted names to lower case (customerID would be customerid).
-CONTRACT_QUERY = "SELECT " + ", ".join(f'"{c}"' for c in COLUMN_NAMES) + " FROM customers"
+CONTRACT_QUERY = "SELECT " + ", ".join(f'"{c}"' for c in TELCO.names) + " FROM customers"
 
 
 def test_a_table_gives_the_same_clean_data_as_the_csv(tmp_path, database, telco_raw):
@@ -64,8 +67,8 @@ def test_a_table_gives_the_same_clean_data_as_the_csv(tmp_path, database, telco_
     assert raw["customerID"].is_monotonic_increasing  # ordered by the key
     assert (raw["TotalCharges"] == "").sum() == 11  # NULL is a blank, as in a CSV export
     assert raw.loc[raw["customerID"] == "7590-VHVEG", "MonthlyCharges"].item() == "29.85"
-    from_sql, _, report = clean(raw.drop(columns=["batch_month"]))
-    from_csv, _, _ = clean(telco_raw)
+    from_sql, _, report = clean(raw.drop(columns=["batch_month"]), TELCO)
+    from_csv, _, _ = clean(telco_raw, TELCO)
     assert report.rows_quarantined == 0
     pd.testing.assert_frame_equal(from_sql, from_csv)
 
@@ -77,7 +80,7 @@ def test_a_query_with_a_date_range_reads_those_batches(tmp_path, database):
         parameters={"first": "2024-02", "last": "2024-03"},
     )
     raw = snapshot(src, tmp_path)
-    assert list(raw.columns) == [*COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE]
+    assert list(raw.columns) == [*TELCO.names, SOURCE_FILE, SOURCE_LINE]
     assert len(raw) == sum(MONTHS[i % 4] in ("2024-02", "2024-03") for i in range(7043))
     assert raw[SOURCE_FILE].unique().tolist()[0].startswith("sql:query-")
 
@@ -85,7 +88,7 @@ def test_a_query_with_a_date_range_reads_those_batches(tmp_path, database):
 def test_a_query_with_no_rows_gives_an_empty_snapshot_with_columns(tmp_path, database):
     src = sql(database, query=CONTRACT_QUERY + ' WHERE 1 = 0 ORDER BY "customerID"')
     raw = snapshot(src, tmp_path)
-    assert len(raw) == 0 and list(raw.columns) == [*COLUMN_NAMES, SOURCE_FILE, SOURCE_LINE]
+    assert len(raw) == 0 and list(raw.columns) == [*TELCO.names, SOURCE_FILE, SOURCE_LINE]
 
 
 def test_a_missing_table_is_a_clear_error(tmp_path, database):
@@ -134,7 +137,7 @@ def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_pat
         "collect": collect_params({"kind": "sql", "url_env": "CHURN_DB_URL", "table": "customers"})
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    state = run_stage("source_state", tmp_path, env, "--output", "state.json")
+    state = run_stage("collect.source_state", tmp_path, env, "--output", "state.json")
     result = run_stage("collect", tmp_path, env, "--output", "raw.parquet")
     assert state.returncode == 0 and result.returncode == 0, result.stderr + state.stderr
     assert "collected 7,043 rows from sql:customers" in result.stderr

@@ -6,25 +6,28 @@ import numpy as np
 import pytest
 from sklearn.model_selection import StratifiedKFold
 
-from churn.config import RangeSpec, TrainParams, TuningParams, load_section
-from churn.errors import ConfigError
-from churn.evaluation import classification_metrics
-from churn.features import build_feature_table
-from churn.modeling import PARAM_PREFIX, build_pipeline, chi2_shifted, fit_model, model_inputs
-from churn.sandbox import REPO_ROOT
-from churn.tuning import IntLogUniform, distribution, grid_values, search
+from churn.core.contract import TELCO as contract
+from churn.core.errors import ConfigError
+from churn.core.params import RangeSpec, TrainParams, TuningParams, load
+from churn.evaluate.metrics import classification_metrics
+from churn.featurize.table import build_feature_table
+from churn.train.families import PARAM_PREFIX
+from churn.train.fit import fit_model
+from churn.train.pipeline import build_pipeline, chi2_shifted
+from churn.train.tuning import IntLogUniform, distribution, grid_values, search
+from tests.support.sandbox import REPO_ROOT
 
 EDGES = [12, 24, 48]
 
 
 @pytest.fixture(scope="module")
 def table(telco_clean):
-    return build_feature_table(telco_clean, EDGES)
+    return build_feature_table(telco_clean, contract, EDGES)
 
 
 @pytest.fixture(scope="module")
 def params() -> TrainParams:
-    return load_section("train", REPO_ROOT / "params.yaml")
+    return load(TrainParams, REPO_ROOT / "params.yaml")
 
 
 def variant(params: TrainParams, **changes) -> TrainParams:
@@ -49,15 +52,15 @@ def variant(params: TrainParams, **changes) -> TrainParams:
 )
 def test_feature_steps_fit_inside_the_pipeline(table, params, features):
     train_part, holdout = table.iloc[:2500], table.iloc[2500:4000]
-    result = fit_model(train_part, variant(params, features=features), EDGES)
-    probability = result.model.predict_proba(model_inputs(holdout))[:, 1]
+    result = fit_model(train_part, contract, variant(params, features=features), EDGES)
+    probability = result.model.predict_proba(contract.inputs(holdout))[:, 1]
     assert classification_metrics(holdout["churn"], probability, 0.5)["roc_auc"] > 0.8
     steps = dict(result.model.steps)
     if "k" in features:
         assert (
             steps["select"]
             .transform(
-                steps["preprocess"].transform(steps["features"].transform(model_inputs(holdout)))
+                steps["preprocess"].transform(steps["features"].transform(contract.inputs(holdout)))
             )
             .shape[1]
             == 10
@@ -68,7 +71,7 @@ def test_expansion_needs_numeric_columns(params):
     bad = params.features.model_copy(update={"expansion": "splines", "expand_columns": ["gender"]})
     with pytest.raises(ConfigError, match=r"expand_columns: \['gender'\]"):
         build_pipeline(
-            "logistic_regression", params.logistic_regression.model_dump(), 0, EDGES, bad
+            contract, "logistic_regression", params.logistic_regression.model_dump(), 0, EDGES, bad
         )
 
 
@@ -79,18 +82,19 @@ def test_chi2_shift_accepts_negative_columns():
 
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
-def test_calibration_wraps_the_pipeline_and_takes_plain_records(table, params, method):
-    result = fit_model(table.iloc[:2500], variant(params, calibration=method), EDGES)
-    p = result.model.predict_proba(model_inputs(table.iloc[2500:3000]))[:, 1]
+def test_calibration_wraps_the_fitted_model_and_takes_plain_records(table, params, method):
+    result = fit_model(table.iloc[:2500], contract, variant(params, calibration=method), EDGES)
+    p = result.model.predict_proba(contract.inputs(table.iloc[2500:3000]))[:, 1]
     assert p.min() >= 0 and p.max() <= 1
-    assert type(result.model).__name__ == "CalibratedClassifierCV"
+    assert type(result.model.named_steps["model"]).__name__ == "CalibratedClassifierCV"
+    assert type(result.model.steps[0][1]).__name__ == "ChurnFeatures"
 
 
 @pytest.mark.parametrize("kernel", ["linear", "rbf"])
 def test_svm_kernels_give_probabilities(table, params, kernel):
     svm = params.svm.model_copy(update={"kernel": kernel, "C": 0.5})
-    result = fit_model(table.iloc[:1500], variant(params, model="svm", svm=svm), EDGES)
-    p = result.model.predict_proba(model_inputs(table.iloc[1500:2500]))[:, 1]
+    result = fit_model(table.iloc[:1500], contract, variant(params, model="svm", svm=svm), EDGES)
+    p = result.model.predict_proba(contract.inputs(table.iloc[1500:2500]))[:, 1]
     assert classification_metrics(table["churn"].iloc[1500:2500], p, 0.5)["roc_auc"] > 0.75
 
 
@@ -119,12 +123,12 @@ SPACE = {"C": RangeSpec(low=0.01, high=10.0, log=True), "class_weight": [None, "
 def test_each_search_method_is_deterministic_and_picks_its_best(table, params, method):
     small = table.iloc[:1500]
     tuning = TuningParams(method=method, n_iter=4, grid_points=2, verbose=0)
-    X, y = model_inputs(small), small["churn"]
+    X, y = contract.inputs(small), small["churn"]
     cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
 
     def run():
         pipe = build_pipeline(
-            "logistic_regression", params.logistic_regression.model_dump(), 0, EDGES
+            contract, "logistic_regression", params.logistic_regression.model_dump(), 0, EDGES
         )
         return search(pipe, X, y, SPACE, "model__", "logistic_regression", tuning, cv, 0)
 
@@ -142,6 +146,7 @@ def test_tuned_params_end_up_in_the_fitted_model(table, params):
     space = {**params.search_space, "decision_tree": {"max_depth": [2, 3, 4]}}
     result = fit_model(
         table.iloc[:1500],
+        contract,
         variant(params, model="decision_tree", tuning=tuning, search_space=space),
         EDGES,
     )
@@ -155,7 +160,10 @@ def test_svm_search_reaches_the_wrapped_estimator(table, params):
     tuning = {"method": "grid", "grid_points": 2, "verbose": 0}
     space = {**params.search_space, "svm": {"C": [0.01, 0.1]}}
     result = fit_model(
-        table.iloc[:1200], variant(params, model="svm", tuning=tuning, search_space=space), EDGES
+        table.iloc[:1200],
+        contract,
+        variant(params, model="svm", tuning=tuning, search_space=space),
+        EDGES,
     )
     assert result.params["C"] == result.model.named_steps["model"].estimator.C
 
@@ -164,10 +172,16 @@ def test_unknown_or_missing_search_space_is_a_clear_error(table, params):
     bad = {**params.search_space, "logistic_regression": {"gamma": [1, 2]}}
     with pytest.raises(ConfigError, match=r"search_space\.logistic_regression: unknown .*'gamma'"):
         fit_model(
-            table.iloc[:500], variant(params, tuning={"method": "grid"}, search_space=bad), EDGES
+            table.iloc[:500],
+            contract,
+            variant(params, tuning={"method": "grid"}, search_space=bad),
+            EDGES,
         )
     empty = {k: v for k, v in params.search_space.items() if k != "logistic_regression"}
     with pytest.raises(ConfigError, match="missing or empty"):
         fit_model(
-            table.iloc[:500], variant(params, tuning={"method": "bayes"}, search_space=empty), EDGES
+            table.iloc[:500],
+            contract,
+            variant(params, tuning={"method": "bayes"}, search_space=empty),
+            EDGES,
         )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from churn.config import ValidateParams
-from churn.io import to_json
-from churn.validation import describe_failures, validate
+from churn.core.contract import TELCO
+from churn.core.io import to_json
+from churn.core.params import ValidateParams
+from churn.validate.messages import describe_failures
+from churn.validate.suite import validate
 
 STRICT = ValidateParams(
     min_rows=10, max_rows=1_000_000, max_blank_fraction=0.01, row_error_tolerance=0.0
@@ -15,7 +17,7 @@ STRICT = ValidateParams(
 
 @pytest.fixture(scope="module")
 def passing(telco_raw):
-    return validate(telco_raw, STRICT, "raw")
+    return validate(telco_raw, TELCO, STRICT, "raw")
 
 
 def failed(summary):
@@ -38,7 +40,7 @@ def test_bundled_data_passes_every_expectation(passing):
 
 
 def test_summary_is_byte_stable(telco_raw, passing):
-    again = validate(telco_raw, STRICT, "raw")
+    again = validate(telco_raw, TELCO, STRICT, "raw")
     assert to_json(again) == to_json(passing)
     assert "uuid" not in to_json(passing).lower()
 
@@ -47,7 +49,7 @@ def test_duplicate_id_and_unknown_contract_are_named_with_examples_and_lines(tel
     bad = telco_raw.copy()
     bad.loc[3, "customerID"] = bad.loc[4, "customerID"]
     bad.loc[10, "Contract"] = "Three year"
-    summary = validate(bad, STRICT, "raw")
+    summary = validate(bad, TELCO, STRICT, "raw")
     assert summary["success"] is False
     fails = failed(summary)
     assert set(fails) == {
@@ -58,7 +60,7 @@ def test_duplicate_id_and_unknown_contract_are_named_with_examples_and_lines(tel
     assert contract_fail["unexpected_count"] == 1
     assert contract_fail["examples"] == [{"value": "Three year", "count": 1}]
     assert contract_fail["lines"][0]["line"] == 12  # row 10 is line 12 (header is line 1)
-    message = describe_failures(summary, list(bad.columns))
+    message = describe_failures(summary, TELCO, list(bad.columns))
     assert "'Three year'" in message and "telco_customer_churn.csv:12" in message
     assert "customerID" in message and "2 row(s)" in message
 
@@ -68,7 +70,7 @@ def test_text_in_numeric_column_and_out_of_range(telco_raw):
     bad.loc[0, "tenure"] = "twelve"
     bad.loc[1, "tenure"] = "-3"
     bad.loc[2, "MonthlyCharges"] = "5000"
-    fails = failed(validate(bad, STRICT, "raw"))
+    fails = failed(validate(bad, TELCO, STRICT, "raw"))
     assert fails[("tenure", "ExpectColumnValuesToMatchRegex")]["examples"] == [
         {"value": "twelve", "count": 1}
     ]
@@ -78,21 +80,21 @@ def test_text_in_numeric_column_and_out_of_range(telco_raw):
 
 def test_missing_extra_and_renamed_columns(telco_raw):
     bad = telco_raw.rename(columns={"tenure": "Tenure"})
-    summary = validate(bad, STRICT, "raw")
+    summary = validate(bad, TELCO, STRICT, "raw")
     assert list(failed(summary)) == [(None, "ExpectTableColumnsToMatchSet")]
-    message = describe_failures(summary, list(bad.columns))
+    message = describe_failures(summary, TELCO, list(bad.columns))
     assert "missing ['tenure']" in message and "unexpected ['Tenure']" in message
     assert "renamed?" in message
 
 
 def test_row_count_and_blank_fraction(telco_raw):
     small = telco_raw.head(5)
-    assert (None, "ExpectTableRowCountToBeBetween") in failed(validate(small, STRICT, "raw"))
+    assert (None, "ExpectTableRowCountToBeBetween") in failed(validate(small, TELCO, STRICT, "raw"))
     blanks = telco_raw.copy()
     blanks.loc[:200, "TotalCharges"] = ""
     blanks.loc[:200, "tenure"] = "0"
     assert ("TotalCharges", "ExpectColumnValuesToNotBeNull") in failed(
-        validate(blanks, STRICT, "raw")
+        validate(blanks, TELCO, STRICT, "raw")
     )
 
 
@@ -100,4 +102,4 @@ def test_tolerance_lets_a_few_bad_rows_through(telco_raw):
     bad = telco_raw.copy()
     bad.loc[10, "Contract"] = "Three year"
     tolerant = STRICT.model_copy(update={"row_error_tolerance": 0.001})
-    assert validate(bad, tolerant, "raw")["success"] is True
+    assert validate(bad, TELCO, tolerant, "raw")["success"] is True

@@ -1,10 +1,11 @@
-"""Featurize: engineered features, as a stateless scikit-learn transformer.
+"""The engineered features, shared by featurize, train and the service (no train/serve skew).
 
-The same transformer runs in the ``featurize`` stage (to materialize the
-features for exploration and reports) and as the first step of the model
-pipeline, so that the trained model takes a plain customer record and serving
-cannot drift from training. Nothing here is learned from data: anything that
-is (scaling, encoding) lives in the fitted pipeline of ``modeling``.
+``engineer`` adds them to a table of customer records; ``ChurnFeatures`` is the same
+computation as a stateless scikit-learn transformer. The ``featurize`` stage writes
+the engineered table that ``split`` and ``train`` consume; the trained model keeps
+``ChurnFeatures`` as its first step, so the service (and ``evaluate``) pass a plain
+customer record through the very same code. Nothing here is learned from data:
+anything that is (scaling, encoding) is fitted in ``churn.train``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-
-from churn import contract
 
 #: Services counted by ``num_services`` (internet access counts as one more).
 SERVICE_COLUMNS = (
@@ -32,6 +31,8 @@ SERVICE_COLUMNS = (
 ENGINEERED_NUMERIC = ("avg_monthly_spend", "monthly_vs_average", "num_services")
 ENGINEERED_CATEGORICAL = ("tenure_band",)
 ENGINEERED = ENGINEERED_NUMERIC + ENGINEERED_CATEGORICAL
+#: The input columns the features are computed from.
+REQUIRED = ("tenure", "MonthlyCharges", "TotalCharges", "InternetService", *SERVICE_COLUMNS)
 
 
 def tenure_band_labels(edges: Sequence[int]) -> list[str]:
@@ -92,9 +93,9 @@ class ChurnFeatures(TransformerMixin, BaseEstimator):
         self.tenure_band_edges = tenure_band_edges
 
     def fit(self, X: pd.DataFrame, y: object = None) -> ChurnFeatures:
-        missing = [c for c in contract.FEATURE_NAMES if c not in X.columns]
+        missing = [c for c in REQUIRED if c not in X.columns]
         if missing:
-            raise ValueError(f"input is missing the contract columns {missing}")
+            raise ValueError(f"input is missing the columns {missing}")
         self.n_features_in_ = len(X.columns)
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
@@ -104,15 +105,3 @@ class ChurnFeatures(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray([*self.feature_names_in_, *ENGINEERED], dtype=object)
-
-
-def label(df: pd.DataFrame) -> pd.Series:
-    """The target as 0/1 (1 = churned)."""
-    return (df[contract.TARGET] == contract.POSITIVE_LABEL).astype("int64")
-
-
-def build_feature_table(clean: pd.DataFrame, tenure_band_edges: Sequence[int]) -> pd.DataFrame:
-    """Identifier, contract features, engineered features and the 0/1 label ``churn``."""
-    table = engineer(clean[[contract.ID_COLUMN, *contract.FEATURE_NAMES]], tenure_band_edges)
-    table["churn"] = label(clean).to_numpy()
-    return table

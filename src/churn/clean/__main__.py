@@ -1,0 +1,55 @@
+"""Clean the raw snapshot: repair known dirt, quarantine untrustworthy rows, lose nothing.
+
+Writes the clean table, the quarantine table (each row with its reason codes)
+and a metrics file with the counts. Then validates the clean table against the
+data contract with Great Expectations (typed columns, allowed values, ranges,
+unique key, no nulls) and writes that summary. Fails when the clean table
+breaks the contract, or when the quarantined fraction exceeds
+clean.max_quarantine_fraction.
+"""
+
+from pathlib import Path
+
+from churn.clean.rules import check_quarantine_gate, clean
+from churn.core.cli import log, parser, run
+from churn.core.contract import TELCO
+from churn.core.errors import DataError
+from churn.core.io import read_parquet, write_json, write_parquet
+from churn.core.params import CleanParams, load
+from churn.validate.messages import CLEAN_ADVICE, describe_failures
+from churn.validate.suite import validate_clean
+
+
+def main(args) -> None:
+    params = load(CleanParams)
+    raw = read_parquet(args.input)
+    cleaned, quarantine, report = clean(raw, TELCO, source=str(args.input))
+    write_parquet(cleaned, args.output)
+    write_parquet(quarantine, args.quarantine)
+    write_json(report.as_metrics(), args.metrics)
+    log.info(
+        "%s rows in: %s clean, %s quarantined, %s exact duplicates removed; repairs %s",
+        f"{report.rows_in:,}",
+        f"{report.rows_clean:,}",
+        f"{report.rows_quarantined:,}",
+        report.exact_duplicates_removed,
+        report.repairs,
+    )
+    summary = validate_clean(cleaned, TELCO, data=str(args.output))
+    write_json(summary, args.summary)
+    if not summary["success"]:
+        raise DataError(describe_failures(summary, TELCO, list(cleaned.columns), CLEAN_ADVICE))
+    log.info("the clean table meets all %s contract expectations", summary["evaluated"])
+    check_quarantine_gate(report, params.max_quarantine_fraction, str(args.input))
+
+
+if __name__ == "__main__":
+    p = parser("churn.clean", __doc__)
+    p.add_argument("--input", type=Path, required=True, help="raw snapshot (Parquet)")
+    p.add_argument("--output", type=Path, required=True, help="clean table (Parquet)")
+    p.add_argument("--quarantine", type=Path, required=True, help="quarantined rows (Parquet)")
+    p.add_argument("--metrics", type=Path, required=True, help="cleaning counts (JSON)")
+    p.add_argument(
+        "--summary", type=Path, required=True, help="clean-data validation summary (JSON)"
+    )
+    run("clean", main, p.parse_args())

@@ -1,0 +1,251 @@
+"""The data contract: the one description of a record that every step shares.
+
+Validation (the Great Expectations suites), cleaning, feature engineering, the
+model's input columns, exploration, the report, the prediction API's request
+schema and the tests are all built from a ``Contract``, so a new category or a
+changed range is edited in one place (``TELCO`` below, for the worked example).
+
+Raw data keeps the source's text exactly (every column a string); the contract
+says how each column's text is parsed and which parsed values are allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+class Kind(StrEnum):
+    ID = "id"
+    CATEGORY = "category"
+    INTEGER = "integer"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a record."""
+
+    name: str
+    kind: Kind
+    description: str
+    #: Allowed clean values of a category column.
+    allowed: tuple[str, ...] = ()
+    #: Extra raw spellings accepted and mapped to a clean value (e.g. "1" -> "Yes").
+    aliases: dict[str, str] = field(default_factory=dict)
+    #: Inclusive bounds of a numeric column.
+    minimum: float | None = None
+    maximum: float | None = None
+    #: Regular expression an identifier must match.
+    pattern: str | None = None
+    #: A blank raw value is tolerated (and repaired by cleaning) rather than quarantined.
+    blank_allowed: bool = False
+
+    @property
+    def raw_values(self) -> tuple[str, ...]:
+        """Every raw spelling a category column may hold."""
+        return tuple(sorted({*self.allowed, *self.aliases}))
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in (Kind.INTEGER, Kind.NUMBER)
+
+    @property
+    def raw_regex(self) -> str | None:
+        """Regular expression the raw text of a numeric or ID column must match."""
+        if self.kind is Kind.INTEGER:
+            number = r"-?\d+"
+        elif self.kind is Kind.NUMBER:
+            number = r"-?(?:\d+(?:\.\d*)?|\.\d+)"
+        else:
+            return self.pattern
+        blank = r"|\s*" if self.blank_allowed else ""
+        return rf"^(?:\s*{number}\s*{blank})$"
+
+    @property
+    def clean_dtype(self) -> str:
+        """The pandas dtype of the column in clean data."""
+        return {Kind.INTEGER: "int64", Kind.NUMBER: "float64"}.get(self.kind, "str")
+
+    def parse(self, text: pd.Series) -> pd.Series:
+        """Parse this column's raw text into its clean type; unparseable values become NA.
+
+        Category aliases are mapped to their clean spelling; a value outside the
+        contract stays as it is (the caller decides whether that is an error).
+        """
+        if self.numeric:
+            # Float64 for integers too: "1.5" must stay visible as not-an-integer, and NA
+            # is allowed.
+            return pd.to_numeric(text.str.strip(), errors="coerce").astype("Float64")
+        if self.aliases:
+            return text.replace(self.aliases)
+        return text
+
+
+@dataclass(frozen=True)
+class Contract:
+    """Every column of a record, which one identifies it, and which one is the target.
+
+    The target is a category column; ``positive`` is its value that counts as 1
+    (the event the model predicts). ``label`` names the 0/1 column that the feature
+    table, the splits and the predictions carry (encoded by ``encode_target``).
+    """
+
+    columns: tuple[Column, ...]
+    id_column: str
+    target: str
+    positive: str
+    label: str
+    #: A valid clean record (the features only): API examples, docs and tests.
+    example: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        for role, name in (("id_column", self.id_column), ("target", self.target)):
+            if name not in names:
+                raise ValueError(f"{role} {name!r} is not a column of the contract")
+        if self.positive not in self.by_name[self.target].allowed:
+            raise ValueError(f"positive {self.positive!r} is not an allowed target value")
+
+    @cached_property
+    def by_name(self) -> dict[str, Column]:
+        return {c.name: c for c in self.columns}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def features(self) -> tuple[Column, ...]:
+        """The columns a prediction needs: everything but the identifier and the target."""
+        return tuple(c for c in self.columns if c.name not in (self.id_column, self.target))
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.features)
+
+    @property
+    def categorical_features(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.features if not c.numeric)
+
+    @property
+    def numeric_features(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.features if c.numeric)
+
+    @property
+    def target_values(self) -> tuple[str, ...]:
+        """The target's allowed values, in the contract's order."""
+        return self.by_name[self.target].allowed
+
+    def inputs(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The columns a model takes: the feature columns, in contract order."""
+        return df[list(self.feature_names)]
+
+    def encode_target(self, values: pd.Series) -> pd.Series:
+        """The target as 1.0 (positive) / 0.0, NaN where it is missing."""
+        return (values == self.positive).astype("float64").where(values.notna())
+
+    def labels(self, df: pd.DataFrame) -> pd.Series:
+        """The 0/1 label of clean rows (no target is missing there)."""
+        return self.encode_target(df[self.target]).astype("int64")
+
+
+# --- the worked example: IBM's Telco customers ----------------------------------------------
+
+YES_NO = ("No", "Yes")
+NO_INTERNET = ("No", "No internet service", "Yes")
+
+TELCO = Contract(
+    columns=(
+        Column("customerID", Kind.ID, "Customer identifier", pattern=r"^\d{4}-[A-Z]{5}$"),
+        Column("gender", Kind.CATEGORY, "Customer gender", allowed=("Female", "Male")),
+        Column(
+            "SeniorCitizen",
+            Kind.CATEGORY,
+            "Customer is 65 or older",
+            allowed=YES_NO,
+            aliases={"0": "No", "1": "Yes"},
+        ),
+        Column("Partner", Kind.CATEGORY, "Has a partner", allowed=YES_NO),
+        Column("Dependents", Kind.CATEGORY, "Has dependents", allowed=YES_NO),
+        Column("tenure", Kind.INTEGER, "Months as a customer", minimum=0, maximum=120),
+        Column("PhoneService", Kind.CATEGORY, "Has phone service", allowed=YES_NO),
+        Column(
+            "MultipleLines",
+            Kind.CATEGORY,
+            "Has multiple phone lines",
+            allowed=("No", "No phone service", "Yes"),
+        ),
+        Column(
+            "InternetService",
+            Kind.CATEGORY,
+            "Internet service type",
+            allowed=("DSL", "Fiber optic", "No"),
+        ),
+        Column("OnlineSecurity", Kind.CATEGORY, "Online security add-on", allowed=NO_INTERNET),
+        Column("OnlineBackup", Kind.CATEGORY, "Online backup add-on", allowed=NO_INTERNET),
+        Column("DeviceProtection", Kind.CATEGORY, "Device protection add-on", allowed=NO_INTERNET),
+        Column("TechSupport", Kind.CATEGORY, "Tech support add-on", allowed=NO_INTERNET),
+        Column("StreamingTV", Kind.CATEGORY, "Streams TV", allowed=NO_INTERNET),
+        Column("StreamingMovies", Kind.CATEGORY, "Streams movies", allowed=NO_INTERNET),
+        Column(
+            "Contract",
+            Kind.CATEGORY,
+            "Contract term",
+            allowed=("Month-to-month", "One year", "Two year"),
+        ),
+        Column("PaperlessBilling", Kind.CATEGORY, "Uses paperless billing", allowed=YES_NO),
+        Column(
+            "PaymentMethod",
+            Kind.CATEGORY,
+            "Payment method",
+            allowed=(
+                "Bank transfer (automatic)",
+                "Credit card (automatic)",
+                "Electronic check",
+                "Mailed check",
+            ),
+        ),
+        Column("MonthlyCharges", Kind.NUMBER, "Current monthly charge", minimum=0, maximum=1000),
+        Column(
+            "TotalCharges",
+            Kind.NUMBER,
+            "Charges to date (blank for brand-new customers)",
+            minimum=0,
+            maximum=200_000,
+            blank_allowed=True,
+        ),
+        Column("Churn", Kind.CATEGORY, "Customer left within the last month", allowed=YES_NO),
+    ),
+    id_column="customerID",
+    target="Churn",
+    positive="Yes",
+    label="churn",
+    example={
+        "gender": "Female",
+        "SeniorCitizen": "No",
+        "Partner": "Yes",
+        "Dependents": "No",
+        "tenure": 12,
+        "PhoneService": "Yes",
+        "MultipleLines": "No",
+        "InternetService": "Fiber optic",
+        "OnlineSecurity": "No",
+        "OnlineBackup": "Yes",
+        "DeviceProtection": "No",
+        "TechSupport": "No",
+        "StreamingTV": "Yes",
+        "StreamingMovies": "No",
+        "Contract": "Month-to-month",
+        "PaperlessBilling": "Yes",
+        "PaymentMethod": "Electronic check",
+        "MonthlyCharges": 85.5,
+        "TotalCharges": float(np.round(12 * 85.5, 2)),
+    },
+)

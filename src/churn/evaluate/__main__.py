@@ -1,0 +1,112 @@
+"""Evaluate the trained pipeline on the validation and test splits.
+
+Records accuracy, precision, recall, F1, ROC-AUC and average precision, and the
+ROC, precision-recall, confusion-matrix and calibration plots, with dvclive.
+Writes each split's predicted probabilities for later stages.
+
+The business decision: the contact threshold that maximises expected profit per
+customer is chosen on the VALIDATION predictions (params `business`), then
+applied unchanged to the test split, which is read here and nowhere else. Both
+splits report profit per customer at that threshold, at `evaluate.threshold`
+(0.5), at the break-even threshold and for contacting everyone, the top-decile
+lift and the expected maximum profit (EMP). The chosen threshold goes to
+`--decision` (read by the prediction service).
+"""
+
+from pathlib import Path
+
+import pandas as pd
+from dvclive import Live
+
+from churn.core.artifacts import file_md5, load_model
+from churn.core.cli import log, parser, run
+from churn.core.contract import TELCO
+from churn.core.io import read_parquet, write_json, write_parquet
+from churn.core.params import BusinessParams, EvaluateParams, load
+from churn.evaluate import business
+from churn.evaluate.decision import choose_threshold, make_decision
+from churn.evaluate.metrics import log_split
+
+SPLITS = ("validation", "test")
+
+
+def main(args) -> None:
+    params = load(EvaluateParams)
+    money = load(BusinessParams)
+    econ = business.Economics.from_params(money)
+    model = load_model(args.model)  # refuses a file that does not match dvc.lock
+    tables = {s: read_parquet(args.splits_dir / f"{s}.parquet") for s in SPLITS}
+    labels = {s: t[TELCO.label].to_numpy() for s, t in tables.items()}
+    probabilities = {s: model.predict_proba(TELCO.inputs(t))[:, 1] for s, t in tables.items()}
+
+    grid = business.threshold_grid(money.threshold_step)
+    threshold = choose_threshold(labels["validation"], probabilities["validation"], grid, econ)
+    log.info(
+        "threshold %.2f maximises validation profit (break-even for calibrated p: %.3f)",
+        threshold,
+        econ.break_even_threshold,
+    )
+    reports = {}
+    plots = args.live_dir / "plots" / "business"
+    # dvclive's defaults would rewrite dvc.yaml and create experiments: dvc.yaml declares all.
+    with Live(dir=str(args.live_dir), dvcyaml=False, save_dvc_exp=False, report=None) as live:
+        for split in SPLITS:
+            y, probability = labels[split], probabilities[split]
+            metrics = log_split(live, split, y, probability, params.threshold)
+            log.info("%-10s %s", split, "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+            report = business.decision_report(
+                y, probability, threshold, params.threshold, econ, money.emp_alpha, money.emp_beta
+            )
+            reports[split] = {k: round(v, 6) for k, v in report.items()}
+            for name, value in reports[split].items():
+                # Shares contacted have no better/worse direction: decision.json keeps them.
+                if "contacted_share" not in name:
+                    live.log_metric(f"{split}/{name}", value, plot=False)
+            log.info(
+                "%-10s profit/customer: tuned %.2f  at %.2f %.2f  contact all %.2f  "
+                "lift@10%% %.2f  EMP %.2f",
+                split,
+                report["profit_tuned_threshold"],
+                params.threshold,
+                report["profit_default_threshold"],
+                report["profit_contact_all"],
+                report["top_decile_lift"],
+                report["emp"],
+            )
+            write_json(
+                business.profit_curve(y, probability, grid, econ), plots / f"profit_{split}.json"
+            )
+            write_json(business.cumulative_gains(y, probability), plots / f"gains_{split}.json")
+            ids = tables[split][TELCO.id_column]
+            write_parquet(
+                pd.DataFrame({ids.name: ids, TELCO.label: y, "probability": probability}),
+                args.predictions_dir / f"{split}.parquet",
+            )
+    decision = make_decision(
+        threshold,
+        model_path=str(args.model),
+        model_md5=file_md5(args.model),
+        money=money,
+        reports=reports,
+    )
+    decision.write(args.decision)
+
+
+if __name__ == "__main__":
+    p = parser("churn.evaluate", __doc__)
+    p.add_argument("--model", type=Path, required=True, help="fitted pipeline (joblib)")
+    p.add_argument("--splits-dir", type=Path, required=True, help="folder of the split files")
+    p.add_argument("--live-dir", type=Path, required=True, help="dvclive output folder")
+    p.add_argument(
+        "--predictions-dir",
+        type=Path,
+        required=True,
+        help="folder for per-split predicted probabilities",
+    )
+    p.add_argument(
+        "--decision",
+        type=Path,
+        required=True,
+        help="JSON with the chosen contact threshold, for the prediction service",
+    )
+    run("evaluate", main, p.parse_args())

@@ -1,0 +1,54 @@
+"""Classification metrics of one split, and their dvclive record (metrics and standard plots)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
+
+
+def classification_metrics(
+    y_true: np.ndarray, probability: np.ndarray, threshold: float
+) -> dict[str, float]:
+    """Accuracy, precision, recall and F1 at ``threshold``; ROC-AUC and average precision."""
+    y_true = np.asarray(y_true)
+    predicted = (np.asarray(probability) >= threshold).astype(int)
+    return {
+        "accuracy": round(float(accuracy_score(y_true, predicted)), 6),
+        "precision": round(float(precision_score(y_true, predicted, zero_division=0)), 6),
+        "recall": round(float(recall_score(y_true, predicted, zero_division=0)), 6),
+        "f1": round(float(f1_score(y_true, predicted, zero_division=0)), 6),
+        "roc_auc": round(float(roc_auc_score(y_true, probability)), 6),
+        "average_precision": round(float(average_precision_score(y_true, probability)), 6),
+    }
+
+
+def log_split(
+    live: Any, split: str, y_true: np.ndarray, probability: np.ndarray, threshold: float
+) -> dict[str, float]:
+    """Log one split's metrics and sklearn plots to a dvclive ``Live`` under ``<kind>/<split>``."""
+    metrics = classification_metrics(y_true, probability, threshold)
+    for name, value in metrics.items():
+        live.log_metric(f"{split}/{name}", value, plot=False)
+    predicted = (probability >= threshold).astype(int)
+    live.log_sklearn_plot("roc", y_true, probability, name=f"roc/{split}", drop_intermediate=True)
+    live.log_sklearn_plot(
+        "precision_recall",
+        y_true,
+        probability,
+        name=f"precision_recall/{split}",
+        drop_intermediate=True,
+    )
+    live.log_sklearn_plot("confusion_matrix", y_true, predicted, name=f"confusion_matrix/{split}")
+    live.log_sklearn_plot(
+        "calibration", y_true, probability, name=f"calibration/{split}", n_bins=10
+    )
+    return metrics

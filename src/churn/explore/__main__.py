@@ -1,0 +1,45 @@
+"""Explore the clean table: summary statistics, plots and an offline HTML EDA report.
+
+Writes the statistics (JSON), one PNG per plot (histograms, box plots by churn,
+pair plot, churn rate by category, correlation heatmap; listed by `dvc plots
+show`) and a single HTML report with the images embedded, which opens offline.
+"""
+
+from pathlib import Path
+
+from churn.core.cli import log, parser, run
+from churn.core.contract import TELCO
+from churn.core.io import ensure_parent, read_parquet, write_json
+from churn.core.params import ExploreParams, load
+from churn.explore.page import render_report
+from churn.explore.plots import draw_plots
+from churn.explore.stats import summarize
+
+
+def main(args) -> None:
+    params = load(ExploreParams)
+    df = read_parquet(args.input)
+    summary = summarize(df, TELCO, params)
+    write_json(summary, args.stats)
+    pngs = draw_plots(df, TELCO, params)
+    args.plots_dir.mkdir(parents=True, exist_ok=True)
+    for name, png in pngs.items():
+        (args.plots_dir / f"{name}.png").write_bytes(png)
+    report = render_report(summary, pngs, data=str(args.input))
+    ensure_parent(args.report).write_text(report, encoding="utf-8")
+    log.info(
+        "%s rows, churn rate %.1f%%; %s plots; report: %s",
+        f"{summary['rows']:,}",
+        100 * summary["churn_rate"],
+        len(pngs),
+        args.report,
+    )
+
+
+if __name__ == "__main__":
+    p = parser("churn.explore", __doc__)
+    p.add_argument("--input", type=Path, required=True, help="clean table (Parquet)")
+    p.add_argument("--stats", type=Path, required=True, help="statistics to write (JSON)")
+    p.add_argument("--plots-dir", type=Path, required=True, help="folder for the PNG plots")
+    p.add_argument("--report", type=Path, required=True, help="HTML report to write")
+    run("explore", main, p.parse_args())

@@ -1,0 +1,54 @@
+"""Serve the model over HTTP: ``python -m churn.serve`` (``make serve``).
+
+Loads the workspace model (or, with ``--rev``, the model of a git revision, e.g. a
+tag), verified against ``dvc.lock``; refuses to start, with a message saying what to
+do, when the model is missing or does not match. Settings: ``serve`` in params.yaml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from churn.core.contract import TELCO
+from churn.core.errors import ChurnError
+from churn.core.params import ServeParams, load
+from churn.serve import model_source
+from churn.serve.app import create_app
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m churn.serve", description=__doc__)
+    p.add_argument("--root", type=Path, default=Path("."), help="repository root (default: .)")
+    p.add_argument("--rev", help="serve the model of this git revision (tag, branch, sha)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument(
+        "--prediction-log", type=Path, help="SQLite file (default: serve.prediction_log)"
+    )
+    p.add_argument("--log-level", default="info", help="uvicorn log level (default: info)")
+    args = p.parse_args(argv)
+    root = args.root.resolve()
+    try:
+        settings = load(ServeParams, root / "params.yaml")
+        model = model_source.load(root, args.rev)
+    except ChurnError as exc:
+        print(f"\n[serve] ERROR: {exc}\n[serve] the service did not start.\n", file=sys.stderr)
+        return 1
+    print(
+        f"[serve] model {model.version} ({model.source}), threshold {model.threshold} "
+        f"from {model.decision.source}",
+        file=sys.stderr,
+    )
+    log_path = args.prediction_log or root / settings.prediction_log
+    app = create_app(model, TELCO, settings, log_path)
+    # One worker: the prediction log has one writer, and the model is loaded once.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,211 @@
+"""The FastAPI app factory: endpoints, prediction log, metrics, offline docs.
+
+``create_app`` takes an already verified ``ServedModel`` (see ``model_source.load``),
+so an app never exists without a model that matches ``dvc.lock``.
+"""
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException
+
+from churn.core.contract import Contract
+from churn.core.params import ServeParams
+from churn.serve import schema
+from churn.serve.metrics import MetricsMiddleware, ServiceMetrics
+from churn.serve.model_source import ServedModel
+from churn.serve.prediction_log import PredictionLog, PredictionLogError
+from churn.serve.predictor import MicroBatcher
+
+#: A client-supplied X-Request-ID is kept only if it looks like an identifier.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+ROUTES = (
+    "/predict",
+    "/predict/batch",
+    "/health",
+    "/ready",
+    "/metrics",
+    "/model",
+    "/openapi.json",
+    "/docs",
+    "/redoc",
+)
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id")
+    return given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def create_app(
+    model: ServedModel, contract: Contract, settings: ServeParams, log_path: str | Path
+) -> FastAPI:
+    """The prediction service for ``model``, logging every prediction to ``log_path``."""
+    metrics = ServiceMetrics(ROUTES)
+    metrics.model_info.labels(model.version, model.source).set(1)
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state["log"] = PredictionLog(log_path, contract, settings.log_commit_batch)
+        state["batcher"] = MicroBatcher(model.pipeline, contract)
+        try:
+            yield
+        finally:
+            state.pop("batcher").close()
+            state.pop("log").close()
+
+    # FastAPIOffline serves /docs and /redoc with the Swagger UI and ReDoc files it
+    # ships (no CDN): the docs work on a machine with no network.
+    app = FastAPIOffline(
+        title="Churn prediction service",
+        version=model.version,
+        description=(
+            "Predicts the probability that a telecom customer churns, with the model the "
+            "pipeline trained (verified against dvc.lock). The request schema is generated "
+            "from the data contract. Every prediction is written to the prediction log."
+        ),
+        lifespan=lifespan,
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    Customer = schema.customer_model(contract)
+    Batch = schema.batch_request_model(Customer, settings.max_batch_size)
+
+    async def predict_records(
+        request: Request, customers: Sequence[Any]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Predict, log (waiting for the commit), observe; the logged rows."""
+        request_id = _request_id(request)
+        received = datetime.now(UTC).isoformat(timespec="microseconds")
+        records = [c.model_dump() for c in customers]
+        probabilities = await state["batcher"].predict(records)
+        rows = []
+        for i, (record, p) in enumerate(zip(records, probabilities, strict=True)):
+            record.update(
+                request_id=request_id,
+                item=i,
+                received_at=received,
+                model_version=model.version,
+                probability=float(p),
+                decision=int(p >= model.threshold),
+                threshold=model.threshold,
+            )
+            rows.append(record)
+        # Answer only once the predictions are committed: an answered prediction is logged.
+        await asyncio.wrap_future(state["log"].write(rows))
+        metrics.observe_predictions((r["probability"] for r in rows), model.threshold)
+        return request_id, rows
+
+    def prediction(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "probability": row["probability"],
+            "churn": bool(row["decision"]),
+            contract.id_column: row[contract.id_column],
+        }
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        # A body that is not even JSON text (e.g. not UTF-8) is invalid input like any
+        # other: 422 with the body as the field, not FastAPI's bare 400.
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            error = {"type": "json_invalid", "loc": ["body"], "msg": "body is not valid JSON"}
+            return JSONResponse({"detail": [error]}, status_code=422)
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(PredictionLogError)
+    async def log_failed(request: Request, exc: PredictionLogError) -> JSONResponse:
+        return JSONResponse({"detail": f"prediction not served: {exc}"}, status_code=503)
+
+    unavailable = {503: {"model": schema.ErrorMessage, "description": "prediction not logged"}}
+
+    @app.post(
+        "/predict",
+        response_model=schema.PredictionResponse,
+        responses=unavailable,
+        tags=["predict"],
+    )
+    async def predict(customer: Customer, request: Request, response: Response):  # type: ignore[valid-type]
+        """Churn probability and decision for one customer."""
+        request_id, rows = await predict_records(request, [customer])
+        response.headers["X-Request-ID"] = request_id
+        return {
+            **prediction(rows[0]),
+            "request_id": request_id,
+            "model_version": model.version,
+            "threshold": model.threshold,
+        }
+
+    @app.post(
+        "/predict/batch",
+        response_model=schema.BatchResponse,
+        responses=unavailable,
+        tags=["predict"],
+    )
+    async def predict_batch(batch: Batch, request: Request, response: Response):  # type: ignore[valid-type]
+        """Churn probabilities and decisions for up to `serve.max_batch_size` customers."""
+        request_id, rows = await predict_records(request, batch.customers)
+        response.headers["X-Request-ID"] = request_id
+        return {
+            "request_id": request_id,
+            "model_version": model.version,
+            "threshold": model.threshold,
+            "predictions": [prediction(r) for r in rows],
+        }
+
+    @app.get("/health", response_model=schema.Status, tags=["operations"])
+    async def health():
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get(
+        "/ready",
+        response_model=schema.Status,
+        responses={503: {"model": schema.Status}},
+        tags=["operations"],
+    )
+    async def ready():
+        """Readiness: the model is loaded and the prediction log's writer is running."""
+        log = state.get("log")
+        if "batcher" not in state or log is None or not log.alive:
+            return JSONResponse(
+                {"status": "not ready", "detail": "prediction log is not running"},
+                status_code=503,
+            )
+        return {"status": "ready", "detail": f"model {model.version}"}
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def prometheus_metrics():
+        """Prometheus metrics (text exposition format)."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/model", response_model=schema.ModelInfo, tags=["operations"])
+    async def model_info():
+        """The served model: version, source revision, threshold (where it came from, expected
+        profit per customer), metrics, training data."""
+        return {
+            "version": model.version,
+            "git_rev": model.git_rev,
+            "source": model.source,
+            "threshold": model.threshold,
+            "threshold_source": model.decision.source,
+            "threshold_chosen_on": model.decision.chosen_on,
+            "threshold_objective": model.decision.objective,
+            "expected_profit_per_customer": model.decision.expected_profit_per_customer,
+            "training_data_md5": model.training_data_md5,
+            "model_family": model.family,
+            "metrics": model.metrics,
+            "features": list(contract.feature_names),
+        }
+
+    return app

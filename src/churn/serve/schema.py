@@ -1,0 +1,113 @@
+"""Request and response models of the prediction API, generated from the data contract.
+
+Nothing here restates a column: every feature, its allowed categories and its
+numeric range come from the data contract (``churn.core.contract``), so a contract
+change changes the API (and its OpenAPI document) with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from churn.core.contract import Column, Contract, Kind
+
+
+def _field(column: Column) -> tuple[Any, Any]:
+    """The (type, FieldInfo) of one contract column in the request schema."""
+    if column.kind is Kind.CATEGORY:
+        # Clean spellings only: aliases are a property of raw files, not of the API.
+        return Literal[column.allowed], Field(description=column.description)
+    kind = int if column.kind is Kind.INTEGER else float
+    return kind, Field(
+        ge=column.minimum,
+        le=column.maximum,
+        allow_inf_nan=False,
+        description=f"{column.description} ({column.minimum:g} to {column.maximum:g})",
+    )
+
+
+def customer_model(contract: Contract) -> type[BaseModel]:
+    """The request model of one record: the contract's features and the optional identifier."""
+    idc = contract.by_name[contract.id_column]
+    fields: dict[str, Any] = {
+        contract.id_column: (
+            str | None,
+            Field(
+                default=None,
+                pattern=idc.pattern,
+                description=f"{idc.description} (optional; copied to the prediction log)",
+            ),
+        )
+    }
+    fields.update({c.name: _field(c) for c in contract.features})
+    example = {contract.id_column: "7590-VHVEG", **contract.example}
+    return create_model(
+        "Customer",
+        __config__=ConfigDict(
+            extra="forbid", frozen=True, json_schema_extra={"examples": [example]}
+        ),
+        __doc__="One customer record, as the data contract describes it (clean values).",
+        **fields,
+    )
+
+
+def batch_request_model(customer: type[BaseModel], max_batch_size: int) -> type[BaseModel]:
+    """The batch request of ``customer`` records, bounded by ``serve.max_batch_size``."""
+    return create_model(
+        "CustomerBatch",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__=f"Up to {max_batch_size} customers.",
+        customers=(
+            list[customer],  # type: ignore[valid-type]
+            Field(min_length=1, max_length=max_batch_size),
+        ),
+    )
+
+
+class Prediction(BaseModel):
+    probability: float = Field(description="Predicted probability that the customer churns")
+    churn: bool = Field(description="probability >= the decision threshold")
+    customerID: str | None = None
+
+
+class PredictionResponse(Prediction):
+    request_id: str
+    model_version: str
+    threshold: float
+
+
+class BatchResponse(BaseModel):
+    request_id: str
+    model_version: str
+    threshold: float
+    predictions: list[Prediction]
+
+
+class ModelInfo(BaseModel):
+    version: str = Field(description="md5 of the model file (as recorded in dvc.lock)")
+    git_rev: str | None = Field(description="git revision the model was loaded from, if any")
+    source: str = Field(description="'workspace' or the git revision asked for")
+    threshold: float = Field(description="contact (churn = true) when probability >= this")
+    threshold_source: str = Field(
+        description="file (and workspace or revision) the threshold was read from"
+    )
+    threshold_chosen_on: str = Field(description="split the threshold was chosen on")
+    threshold_objective: str = Field(description="what the threshold maximises")
+    expected_profit_per_customer: dict[str, float] = Field(
+        description="expected profit per customer at this threshold, by split (evaluate)"
+    )
+    training_data_md5: str | None = Field(description="md5 of the training split in dvc.lock")
+    model_family: str | None
+    metrics: dict[str, Any] = Field(description="training and evaluation metrics (metrics/*)")
+    features: list[str]
+
+
+class Status(BaseModel):
+    status: str
+    detail: str | None = None
+
+
+class ErrorMessage(BaseModel):
+    detail: str

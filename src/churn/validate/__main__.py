@@ -1,0 +1,42 @@
+"""Validate the raw snapshot against the data contract with Great Expectations.
+
+Writes a byte-stable JSON summary and an offline HTML report of it. When the
+data breaks the contract, prints each failed expectation with counts, example
+values and source lines, and exits non-zero so that nothing downstream runs;
+the report is written first, so it is there to open when validation fails.
+"""
+
+from pathlib import Path
+
+from churn.core.cli import log, parser, run
+from churn.core.contract import TELCO
+from churn.core.errors import DataError
+from churn.core.io import ensure_parent, read_parquet, write_json
+from churn.core.lineage import snapshot_origin
+from churn.core.params import ValidateParams, load
+from churn.validate.messages import explain_failures
+from churn.validate.report import render
+from churn.validate.suite import validate
+
+
+def main(args) -> None:
+    params = load(ValidateParams)
+    raw = read_parquet(args.input)
+    summary = validate(raw, TELCO, params, data=str(args.input))
+    write_json(summary, args.summary)
+    # Before failing: DVC keeps a failed stage's files in the workspace (uncommitted), and
+    # the report is most useful exactly then.
+    ensure_parent(args.report).write_text(render(summary, TELCO), encoding="utf-8")
+    log.info("report: %s (open it in a browser)", args.report)
+    if not summary["success"]:
+        origin = snapshot_origin(args.input)
+        raise DataError(explain_failures(summary, TELCO, list(raw.columns), origin))
+    log.info("%s rows pass all %s expectations", f"{len(raw):,}", summary["evaluated"])
+
+
+if __name__ == "__main__":
+    p = parser("churn.validate", __doc__)
+    p.add_argument("--input", type=Path, required=True, help="raw snapshot (Parquet)")
+    p.add_argument("--summary", type=Path, required=True, help="JSON summary to write")
+    p.add_argument("--report", type=Path, required=True, help="HTML report to write")
+    run("validate", main, p.parse_args())

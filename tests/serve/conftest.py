@@ -1,0 +1,158 @@
+"""Fixtures of the serving tests: a sandbox repository with a trained, tagged model,
+the app over it, and a real uvicorn server on 127.0.0.1 in a subprocess."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from churn.core.contract import TELCO
+from churn.core.params import ServeParams, load
+from churn.serve import model_source
+from churn.serve.app import create_app
+from tests.support import sandbox
+
+TAG = "churn-v1"
+
+
+@pytest.fixture(scope="session")
+def served_repo(tmp_path_factory) -> sandbox.Sandbox:
+    """A copy of the repository where `dvc repro` ran and the result is committed and tagged."""
+    box = sandbox.create(tmp_path_factory.mktemp("serving") / "repo")
+    box.dvc("repro")
+    box.commit("trained model")
+    box.run("git", "tag", TAG)
+    return box
+
+
+@pytest.fixture(scope="session")
+def served_model(served_repo) -> model_source.ServedModel:
+    return model_source.load(served_repo.path)
+
+
+@pytest.fixture(scope="session")
+def serve_settings(served_repo):
+    return load(ServeParams, served_repo.path / "params.yaml")
+
+
+@pytest.fixture(scope="session")
+def lock(served_repo) -> dict:
+    return yaml.safe_load((served_repo.path / "dvc.lock").read_text())
+
+
+@pytest.fixture
+def log_path(tmp_path) -> Path:
+    return tmp_path / "logs" / "predictions.sqlite"
+
+
+@pytest.fixture
+def client(served_model, serve_settings, log_path) -> Iterator[TestClient]:
+    """The real app in-process (lifespan run: prediction log open)."""
+    app = create_app(served_model, TELCO, serve_settings, log_path)
+    with TestClient(app) as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+class Server:
+    """`python -m churn.serve` in a subprocess, on a free loopback port."""
+
+    def __init__(self, root: Path, log: Path, *extra: str) -> None:
+        self.port = free_port()
+        self.log = log
+        self.proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "churn.serve", "--root", str(root)),
+                *("--port", str(self.port), "--prediction-log", str(log)),
+                *("--log-level", "warning", *extra),
+            ],
+            env=sandbox.environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the server exited:\n{self.proc.stdout.read()}")
+            try:
+                if get(self.port, "/ready", timeout=1)[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError("the server did not become ready in 60 s")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def post(self, path: str, payload: object, headers: dict | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            body = json.dumps(payload).encode()
+            conn.request(
+                "POST", path, body, {"Content-Type": "application/json", **(headers or {})}
+            )
+            response = conn.getresponse()
+            return response.status, json.loads(response.read() or b"null")
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(served_repo, tmp_path_factory) -> Iterator[Server]:
+    s = Server(served_repo.path, tmp_path_factory.mktemp("server-log") / "predictions.sqlite")
+    yield s
+    s.stop()
+
+
+def copy_for_start(served_repo, destination: Path) -> Path:
+    """The files the service reads at start (params, pipeline, lock, metrics, model, decision)
+    in a fresh folder."""
+    for rel in (
+        "params.yaml",
+        "dvc.yaml",
+        "dvc.lock",
+        "models/model.joblib",
+        "models/decision.json",
+        "metrics/train.json",
+    ):
+        (destination / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(served_repo.path / rel, destination / rel)
+    return destination

@@ -1,0 +1,73 @@
+"""The request schema is generated from the data contract (no model needed)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from pydantic import ValidationError
+
+from churn.core.contract import TELCO as contract
+from churn.core.contract import Kind
+from churn.serve.schema import batch_request_model, customer_model
+
+Customer = customer_model(contract)
+
+
+def valid() -> dict:
+    return dict(contract.example)
+
+
+def test_fields_are_the_contract_features_with_their_values_and_ranges():
+    schema = Customer.model_json_schema()
+    props = schema["properties"]
+    assert list(props) == [contract.id_column, *contract.feature_names]
+    assert set(schema["required"]) == set(contract.feature_names)
+    for column in contract.features:
+        prop = props[column.name]
+        if column.kind is Kind.CATEGORY:
+            assert prop["enum"] == list(column.allowed), column.name
+        else:
+            assert prop["minimum"] == column.minimum, column.name
+            assert prop["maximum"] == column.maximum, column.name
+            assert prop["type"] == ("integer" if column.kind is Kind.INTEGER else "number")
+    assert Customer.model_validate(valid()).model_dump()["tenure"] == valid()["tenure"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("Contract", "Three year", "literal_error"),
+        ("SeniorCitizen", "1", "literal_error"),  # raw aliases are not API values
+        ("tenure", -1, "greater_than_equal"),
+        ("tenure", 12.5, "int_from_float"),
+        ("MonthlyCharges", 1e9, "less_than_equal"),
+        ("TotalCharges", math.nan, "finite_number"),
+        ("TotalCharges", math.inf, "finite_number"),
+        ("customerID", "not-an-id", "string_pattern_mismatch"),
+    ],
+)
+def test_invalid_values_are_reported_per_field(field, value, error):
+    with pytest.raises(ValidationError) as info:
+        Customer.model_validate({**valid(), field: value})
+    [err] = info.value.errors()
+    assert err["loc"] == (field,)
+    assert err["type"] == error
+
+
+def test_missing_and_unknown_fields_are_refused():
+    record = valid()
+    del record["tenure"]
+    record["tenur"] = 3
+    with pytest.raises(ValidationError) as info:
+        Customer.model_validate(record)
+    found = {(e["loc"][0], e["type"]) for e in info.value.errors()}
+    assert found == {("tenure", "missing"), ("tenur", "extra_forbidden")}
+
+
+def test_batch_size_is_bounded():
+    batch = batch_request_model(Customer, 3)
+    assert len(batch.model_validate({"customers": [valid()] * 3}).customers) == 3
+    for size in (0, 4):
+        with pytest.raises(ValidationError, match="customers"):
+            batch.model_validate({"customers": [valid()] * size})
