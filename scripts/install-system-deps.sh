@@ -3,6 +3,10 @@
 #   chromium    headless browser that checks the HTML reports and plots render offline
 #   prometheus  `prometheus` and `promtool`: the service's alert rules are unit-tested with
 #               promtool, and a real Prometheus scrapes the service in the operations tests
+#   libreoffice-impress, poppler-utils, fonts-crosextra-carlito
+#               render the stakeholder slide deck headless to PDF and PNG pages (about
+#               260 MB installed, 39 MB downloaded); Carlito has Calibri's metrics, the
+#               deck's theme font, so lines break as in PowerPoint
 # Run as root (CI) or with sudo available. Idempotent: does nothing when all are present.
 set -euo pipefail
 
@@ -12,6 +16,9 @@ command -v fc-list >/dev/null 2>&1 || need+=(fontconfig fonts-dejavu-core)
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
   need+=(prometheus)
 fi
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-impress)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+[ -e /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf ] || need+=(fonts-crosextra-carlito)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

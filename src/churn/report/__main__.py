@@ -1,10 +1,12 @@
-"""Write the stakeholder report: one self-contained HTML page for non-technical readers.
+"""Write the stakeholder report: an HTML page for non-technical readers, and a slide deck.
 
 Reads what the pipeline already produced (data quality, exploration statistics,
 training and evaluation metrics, the contact decision, the test split's
 predictions) and writes a single HTML file with its plots embedded, which opens
-offline and has the same bytes for the same inputs. The only numbers computed
-here are the model card's metrics per segment (params `report.segments`).
+offline, and a ``.pptx`` deck telling the same story from the same evidence and
+the same PNGs (drawn once, here); both have the same bytes for the same inputs.
+The only numbers computed here are the model card's metrics per segment (params
+`report.segments`).
 """
 
 import json
@@ -17,6 +19,7 @@ from churn.core.contract import TELCO
 from churn.core.decision import Decision
 from churn.core.io import ensure_parent, read_parquet
 from churn.core.params import EvaluateParams, ReportParams, load
+from churn.report.deck_pptx import render_deck
 from churn.report.evidence import Evidence
 from churn.report.page import render_report
 from churn.report.plots import draw_plots
@@ -58,10 +61,14 @@ def main(args) -> None:
         default_threshold=default_threshold,
     )
     pngs = draw_plots(evidence, params.dpi)
-    html = render_report(evidence, TELCO, pngs, boxplots=args.boxplots.read_bytes())
+    boxplots = args.boxplots.read_bytes()
+    html = render_report(evidence, TELCO, pngs, boxplots=boxplots)
     ensure_parent(args.output).write_text(html, encoding="utf-8")
     size = args.output.stat().st_size
     log.info("report: %s (%s bytes, %s plots)", args.output, f"{size:,}", len(pngs) + 1)
+    deck = render_deck(evidence, TELCO, pngs, boxplots=boxplots)
+    ensure_parent(args.slides).write_bytes(deck)
+    log.info("slides: %s (%s bytes)", args.slides, f"{len(deck):,}")
 
 
 if __name__ == "__main__":
@@ -78,4 +85,5 @@ if __name__ == "__main__":
     a("--splits-dir", type=Path, required=True, help="folder of the split files")
     a("--predictions", type=Path, required=True, help="test-split predictions (Parquet)")
     a("--output", type=Path, required=True, help="HTML report to write")
+    a("--slides", type=Path, required=True, help="slide deck to write (.pptx)")
     run("report", main, p.parse_args())

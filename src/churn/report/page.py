@@ -32,6 +32,9 @@ from churn.core.html import (
 )
 from churn.report.evidence import Evidence
 
+#: The report's title (the slide deck's too).
+TITLE = "Customer churn: who to contact, and what it is worth"
+
 FAMILY_NAMES = {
     "logistic_regression": "logistic regression",
     "random_forest": "random forest",
@@ -428,7 +431,7 @@ def render_report(
     ev: Evidence, contract: Contract, pngs: dict[str, bytes], boxplots: bytes | None = None
 ) -> str:
     """The stakeholder report: one HTML file, images embedded, no scripts."""
-    title = "Customer churn: who to contact, and what it is worth"
+    title = TITLE
     m = ev.metrics["test"]
     sections = [
         ("problem", "Problem"),
