@@ -14,6 +14,7 @@ from churn.collect.files import CsvSource
 from churn.collect.snapshot import collect
 from churn.collect.sources import SOURCE_STATE_FILE
 from churn.core.contract import TELCO
+from tests.support import sandbox
 from tests.support.sandbox import REPO_ROOT
 
 TELCO_CSV = REPO_ROOT / "data" / "external" / "telco_customer_churn.csv"
@@ -76,6 +77,24 @@ def telco_clean(telco_raw: pd.DataFrame) -> pd.DataFrame:
 
     cleaned, _, _ = clean(telco_raw, TELCO)
     return cleaned
+
+
+#: The tag of the pipeline run in ``pipeline_repo``.
+PIPELINE_TAG = "churn-v1"
+
+
+@pytest.fixture(scope="session")
+def pipeline_repo(tmp_path_factory: pytest.TempPathFactory) -> sandbox.Sandbox:
+    """A copy of the repository where `dvc repro` ran, committed and tagged ``PIPELINE_TAG``.
+
+    One cold run of the whole pipeline per session, shared by the tests that need its
+    outputs (the service, the analysis notebook); they must leave it as they found it.
+    """
+    box = sandbox.create(tmp_path_factory.mktemp("pipeline") / "repo")
+    box.dvc("repro")
+    box.commit("trained model")
+    box.run("git", "tag", PIPELINE_TAG)
+    return box
 
 
 @pytest.fixture(scope="session", autouse=True)
