@@ -141,7 +141,7 @@ bench-serve: $(STAMP) ## Benchmark the prediction service: latency, throughput, 
 REPORT_HTML := reports/stakeholder/report.html
 
 .PHONY: report
-report: $(STAMP) ## Write the stakeholder report (dvc repro report) to reports/stakeholder/
+report: $(STAMP) ## Write the stakeholder report and slide deck (dvc repro report) to reports/stakeholder/
 	$(RUN) dvc repro report
 
 .PHONY: report-pdf
