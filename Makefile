@@ -35,7 +35,7 @@ test: $(STAMP) system-deps ## Run every test (unit, end-to-end with the real dvc
 	$(RUN) python -m pytest
 
 .PHONY: system-deps
-system-deps: ## Install the system packages the tests need (Chromium, Prometheus), if missing
+system-deps: ## Install the system packages the tests need (Chromium, Prometheus, PostgreSQL), if missing
 	@bash scripts/install-system-deps.sh
 
 .PHONY: test-fast

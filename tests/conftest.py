@@ -1,4 +1,4 @@
-"""Shared fixtures: the bundled Telco data, and helpers to write small source files."""
+"""Shared fixtures: the bundled Telco data, helpers to write small source files, databases."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from churn.collect.snapshot import collect
 from churn.collect.sources import SOURCE_STATE_FILE
 from churn.core.contract import TELCO
 from tests.support import sandbox
+from tests.support.databases import PostgresDatabases, SqliteDatabases
+from tests.support.postgres import start_cluster
 from tests.support.sandbox import REPO_ROOT
 
 TELCO_CSV = REPO_ROOT / "data" / "external" / "telco_customer_churn.csv"
@@ -104,3 +106,40 @@ def one_thread():
 
     with threadpool_limits(limits=1):
         yield
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "postgres: runs against the session's PostgreSQL server (tests/support/postgres.py)",
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL server for the whole session, stopped and deleted at the end.
+
+    Missing server binaries are an error, not a skip, here and in CI alike: `make test`
+    installs them (`make system-deps`), and a skip would let the PostgreSQL tests vanish
+    unnoticed. Deselect them explicitly with -m 'not postgres'.
+    """
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def sql_databases(request, tmp_path_factory):
+    """Creates test databases, once with SQLite and once with PostgreSQL."""
+    if request.param == "sqlite":
+        databases = SqliteDatabases(tmp_path_factory.mktemp("sqlite"))
+    else:
+        databases = PostgresDatabases(request.getfixturevalue("postgres_cluster"))
+    try:
+        yield databases
+    finally:
+        databases.close()
