@@ -13,6 +13,7 @@ import pytest
 from churn.collect.files import CsvSource
 from churn.collect.snapshot import collect
 from churn.collect.sources import SOURCE_STATE_FILE
+from tests.support import sandbox
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.postgres import start_cluster
 from tests.support.sandbox import REPO_ROOT
@@ -82,6 +83,24 @@ def telco_clean(telco_raw: pd.DataFrame) -> pd.DataFrame:
 
     cleaned, _, _ = clean(telco_raw, TELCO)
     return cleaned
+
+
+#: The tag of the pipeline run in ``pipeline_repo``.
+PIPELINE_TAG = "churn-v1"
+
+
+@pytest.fixture(scope="session")
+def pipeline_repo(tmp_path_factory: pytest.TempPathFactory) -> sandbox.Sandbox:
+    """A copy of the repository where `dvc repro` ran, committed and tagged ``PIPELINE_TAG``.
+
+    One cold run of the whole pipeline per session, shared by the tests that need its
+    outputs (the service, the analysis notebook); they must leave it as they found it.
+    """
+    box = sandbox.create(tmp_path_factory.mktemp("pipeline") / "repo")
+    box.dvc("repro")
+    box.commit("trained model")
+    box.run("git", "tag", PIPELINE_TAG)
+    return box
 
 
 @pytest.fixture(scope="session", autouse=True)

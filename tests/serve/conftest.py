@@ -20,19 +20,17 @@ from fastapi.testclient import TestClient
 from churn.core.params import ServeParams, load
 from churn.serve import model_source
 from churn.serve.app import create_app
+from tests.conftest import PIPELINE_TAG
 from tests.support import sandbox
 
-TAG = "churn-v1"
+#: The tag of the trained model that the revision tests serve.
+TAG = PIPELINE_TAG
 
 
 @pytest.fixture(scope="session")
-def served_repo(tmp_path_factory) -> sandbox.Sandbox:
+def served_repo(pipeline_repo) -> sandbox.Sandbox:
     """A copy of the repository where `dvc repro` ran and the result is committed and tagged."""
-    box = sandbox.create(tmp_path_factory.mktemp("serving") / "repo")
-    box.dvc("repro")
-    box.commit("trained model")
-    box.run("git", "tag", TAG)
-    return box
+    return pipeline_repo
 
 
 @pytest.fixture(scope="session")
