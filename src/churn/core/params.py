@@ -360,6 +360,9 @@ class ServeParams(Section):
 
     #: Largest number of customers one POST /predict/batch may carry (a larger one gets 422).
     max_batch_size: int = Field(gt=0, le=100_000)
+    #: Largest request body in bytes (a larger one gets 413, refused before it is read in
+    #: full). The service checks at start that a full batch of the example record fits.
+    max_request_bytes: int = Field(gt=0, le=1_000_000_000)
     #: SQLite file of the prediction log (relative to the repository root).
     prediction_log: str
     #: Predictions committed to the log in one transaction at most (group commit).
