@@ -23,6 +23,8 @@ RUN pip install --no-deps --no-build-isolation .
 # The model and what the service reports about it; dvc.lock is what the model is checked
 # against, dvc.yaml names the model, decision and metrics files.
 COPY params.yaml dvc.yaml dvc.lock ./
+# The problem file: the request schema, the words of the API and its metrics.
+COPY problems/ problems/
 COPY metrics/ metrics/
 COPY models/model.joblib models/model.joblib
 # The decision threshold the service applies (checked to belong to this model).

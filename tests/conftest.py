@@ -1,4 +1,4 @@
-"""Shared fixtures: the bundled Telco data, and helpers to write small source files."""
+"""Shared fixtures: the bundled Telco data, helpers to write small source files, databases."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ import pytest
 from churn.collect.files import CsvSource
 from churn.collect.snapshot import collect
 from churn.collect.sources import SOURCE_STATE_FILE
-from churn.core.contract import TELCO
 from churn.validate.checks import ClassNeeds
+from tests.support import sandbox
+from tests.support.databases import PostgresDatabases, SqliteDatabases
+from tests.support.postgres import start_cluster
 from tests.support.sandbox import REPO_ROOT
+from tests.support.telco import TELCO
 
 TELCO_CSV = REPO_ROOT / "data" / "external" / "telco_customer_churn.csv"
 #: What params.yaml asks of each target class: the 70/15/15 split, 5 CV folds, 1% share.
@@ -46,6 +49,10 @@ def run_stage(name: str, workdir: Path, env: dict[str, str], *args: str):
         text=True,
         timeout=120,
     )
+
+
+#: The ``problem`` params section of the worked example, usable from any working directory.
+PROBLEM_PARAMS = {"file": str(REPO_ROOT / "problems" / "telco.yaml")}
 
 
 def collect_params(source: dict) -> dict:
@@ -81,6 +88,24 @@ def telco_clean(telco_raw: pd.DataFrame) -> pd.DataFrame:
     return cleaned
 
 
+#: The tag of the pipeline run in ``pipeline_repo``.
+PIPELINE_TAG = "churn-v1"
+
+
+@pytest.fixture(scope="session")
+def pipeline_repo(tmp_path_factory: pytest.TempPathFactory) -> sandbox.Sandbox:
+    """A copy of the repository where `dvc repro` ran, committed and tagged ``PIPELINE_TAG``.
+
+    One cold run of the whole pipeline per session, shared by the tests that need its
+    outputs (the service, the analysis notebook); they must leave it as they found it.
+    """
+    box = sandbox.create(tmp_path_factory.mktemp("pipeline") / "repo")
+    box.dvc("repro")
+    box.commit("trained model")
+    box.run("git", "tag", PIPELINE_TAG)
+    return box
+
+
 @pytest.fixture(scope="session", autouse=True)
 def one_thread():
     """One BLAS/OpenMP thread, as in the stages: small fits are faster and stable."""
@@ -88,3 +113,40 @@ def one_thread():
 
     with threadpool_limits(limits=1):
         yield
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "postgres: runs against the session's PostgreSQL server (tests/support/postgres.py)",
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL server for the whole session, stopped and deleted at the end.
+
+    Missing server binaries are an error, not a skip, here and in CI alike: `make test`
+    installs them (`make system-deps`), and a skip would let the PostgreSQL tests vanish
+    unnoticed. Deselect them explicitly with -m 'not postgres'.
+    """
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def sql_databases(request, tmp_path_factory):
+    """Creates test databases, once with SQLite and once with PostgreSQL."""
+    if request.param == "sqlite":
+        databases = SqliteDatabases(tmp_path_factory.mktemp("sqlite"))
+    else:
+        databases = PostgresDatabases(request.getfixturevalue("postgres_cluster"))
+    try:
+        yield databases
+    finally:
+        databases.close()

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import StratifiedKFold
 
-from churn.core.contract import TELCO
 from churn.core.errors import ConfigError
 from churn.core.params import TrainParams, ValidateParams, load_keys
 from churn.split.stratified import split
@@ -24,6 +23,7 @@ from churn.validate.report import render
 from churn.validate.suite import validate
 from tests.conftest import NEEDS, read_telco_text, write_csv
 from tests.support import sandbox
+from tests.support.telco import TELCO
 from tests.test_pipeline_e2e import point_collect_at, ran, set_param
 
 PARAMS = ValidateParams(
@@ -42,7 +42,7 @@ def refusal(df: pd.DataFrame, needs: ClassNeeds = NEEDS) -> str:
     """The message validate gives for ``df`` as a raw snapshot ('' when it passes)."""
     raw = df.assign(_source_file="s.csv", _source_line=np.arange(2, len(df) + 2))
     summary = validate(raw, TELCO, PARAMS, "data/raw/customers.parquet", needs)
-    render(summary, TELCO)  # the HTML report draws every outcome
+    render(summary, TELCO, "problems/telco.yaml")  # the HTML report draws every outcome
     if summary["success"]:
         return ""
     return explain_failures(summary, TELCO, list(raw.columns), "s.csv", needs)

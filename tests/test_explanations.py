@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from churn.core.contract import TELCO as contract
 from churn.core.figures import draw_png
 from churn.core.params import TrainParams, load
 from churn.explain.importance import importance_table, plot_importance
-from churn.featurize.table import build_feature_table
 from churn.train.fit import train
 from tests.support.sandbox import REPO_ROOT
-
-EDGES = [12, 24, 48]
+from tests.support.telco import DESIGN, feature_table
+from tests.support.telco import TELCO as contract
 
 
 @pytest.fixture(scope="module")
 def fitted(telco_clean):
-    table = build_feature_table(telco_clean, contract, EDGES)
+    table = feature_table(telco_clean)
     params = load(TrainParams, REPO_ROOT / "params.yaml").model_copy(update={"cv_folds": 2})
-    model, _ = train(table.iloc[:3000], contract, params, EDGES)
+    model, _ = train(table.iloc[:3000], DESIGN, params)
     return model, table.iloc[3000:3800]
 
 

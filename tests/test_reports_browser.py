@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from churn.core.contract import TELCO
 from churn.core.params import ExploreParams, ValidateParams
 from churn.explore.page import render_report
 from churn.explore.plots import PLOTS, draw_plots
@@ -15,6 +14,7 @@ from churn.validate.report import render
 from churn.validate.suite import validate
 from tests.browser import evaluate, screenshot
 from tests.conftest import NEEDS
+from tests.support.telco import TELCO, WORDS
 
 STRICT = ValidateParams(
     min_rows=10, max_rows=1_000_000, max_blank_fraction=0.01, row_error_tolerance=0.0
@@ -53,7 +53,7 @@ def failing_report(telco_raw, tmp_path_factory):
     bad.loc[20, "PaymentMethod"] = '<img src="x" onerror="document.title=1">'
     summary = validate(bad, TELCO, STRICT, "data/raw/customers.parquet", NEEDS)
     page = tmp_path_factory.mktemp("validation") / "raw.html"
-    page.write_text(render(summary, TELCO), encoding="utf-8")
+    page.write_text(render(summary, TELCO, "problems/telco.yaml"), encoding="utf-8")
     return summary, page
 
 
@@ -92,7 +92,7 @@ def test_failing_validation_report_shows_the_failures(failing_report, tmp_path):
 def test_passing_validation_report_lists_every_expectation(telco_raw, tmp_path):
     summary = validate(telco_raw, TELCO, STRICT, "data/raw/customers.parquet", NEEDS)
     page = tmp_path / "raw.html"
-    page.write_text(render(summary, TELCO), encoding="utf-8")
+    page.write_text(render(summary, TELCO, "problems/telco.yaml"), encoding="utf-8")
     seen = evaluate(page, READER_VIEW)
     assert seen["verdict"] == f"PASSED: all {summary['evaluated']} expectations met on 7,043 rows"
     assert seen["failedCards"] == []
@@ -117,8 +117,18 @@ def test_eda_report_renders_offline_with_every_image(telco_clean, tmp_path):
         iqr_multiplier=1.5, histogram_bins=30, dpi=60, scatter_max_points=10_000, seed=42
     )
     page = tmp_path / "report.html"
-    pngs = draw_plots(telco_clean, TELCO, params)
-    page.write_text(render_report(summarize(telco_clean, TELCO, params), pngs, "clean"), "utf-8")
+    pngs = draw_plots(telco_clean, TELCO, WORDS, params)
+    page.write_text(
+        render_report(
+            summarize(telco_clean, TELCO, params),
+            pngs,
+            "clean",
+            TELCO,
+            WORDS,
+            "problems/telco.yaml",
+        ),
+        "utf-8",
+    )
     seen = evaluate(
         page,
         """{
@@ -136,7 +146,7 @@ def test_eda_report_renders_offline_with_every_image(telco_clean, tmp_path):
     for image in images:
         assert image["scheme"] == "data:image/png;base64", image
         assert image["loaded"] and image["width"] > 0, image
-    assert {image["alt"] for image in images} == {p.title for p in PLOTS}
-    assert "7,043 customers, 1,869 churned (26.5%)" in text
+    assert {image["alt"] for image in images} == {p.titled(WORDS)[0] for p in PLOTS}
+    assert "7,043 customers, 1,869 left (26.5%)" in text
     assert "Month-to-month" in text and "Electronic check" in text
     assert_drawn(screenshot(page, tmp_path / "eda.png", width=1280, height=3000), 64)

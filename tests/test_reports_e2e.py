@@ -34,7 +34,7 @@ def box(tmp_path_factory):
 
 def test_explore_writes_statistics_plots_and_report(box):
     stats = json.loads((box.path / EXPLORE / "stats.json").read_text())
-    assert stats["rows"] == 7043 and stats["churned"] == 1869
+    assert stats["rows"] == 7043 and stats["positives"] == 1869
     assert stats["numeric"]["tenure"]["median"] == 29
     for plot in PLOTS:
         png = box.path / EXPLORE / "plots" / f"{plot.name}.png"

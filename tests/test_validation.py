@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from churn.core.contract import TELCO
 from churn.core.io import to_json
 from churn.core.params import ValidateParams
 from churn.validate.messages import describe_failures
 from churn.validate.suite import validate
 from tests.conftest import NEEDS
+from tests.support.telco import TELCO
 
 STRICT = ValidateParams(
     min_rows=10, max_rows=1_000_000, max_blank_fraction=0.01, row_error_tolerance=0.0

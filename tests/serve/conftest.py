@@ -17,23 +17,20 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from churn.core.contract import TELCO
 from churn.core.params import ServeParams, load
 from churn.serve import model_source
 from churn.serve.app import create_app
+from tests.conftest import PIPELINE_TAG
 from tests.support import sandbox
 
-TAG = "churn-v1"
+#: The tag of the trained model that the revision tests serve.
+TAG = PIPELINE_TAG
 
 
 @pytest.fixture(scope="session")
-def served_repo(tmp_path_factory) -> sandbox.Sandbox:
+def served_repo(pipeline_repo) -> sandbox.Sandbox:
     """A copy of the repository where `dvc repro` ran and the result is committed and tagged."""
-    box = sandbox.create(tmp_path_factory.mktemp("serving") / "repo")
-    box.dvc("repro")
-    box.commit("trained model")
-    box.run("git", "tag", TAG)
-    return box
+    return pipeline_repo
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +56,7 @@ def log_path(tmp_path) -> Path:
 @pytest.fixture
 def client(served_model, serve_settings, log_path) -> Iterator[TestClient]:
     """The real app in-process (lifespan run: prediction log open)."""
-    app = create_app(served_model, TELCO, serve_settings, log_path)
+    app = create_app(served_model, serve_settings, log_path)
     with TestClient(app) as c:
         yield c
 
@@ -152,10 +149,11 @@ def server(served_repo, tmp_path_factory) -> Iterator[Server]:
 
 
 def copy_for_start(served_repo, destination: Path) -> Path:
-    """The files the service reads at start (params, pipeline, lock, metrics, model, decision)
-    in a fresh folder."""
+    """The files the service reads at start (params, problem, pipeline, lock, metrics, model,
+    decision) in a fresh folder."""
     for rel in (
         "params.yaml",
+        "problems/telco.yaml",
         "dvc.yaml",
         "dvc.lock",
         "models/model.joblib",

@@ -119,25 +119,27 @@ def test_the_image_installs_the_runtime_lock_and_nothing_else():
 #: Fits a small model of every family (and every optional step) and saves it with joblib.
 FIT = """
 import sys, joblib, pandas as pd
-from churn.core.contract import TELCO
 from churn.core.params import FeatureStepParams, TrainParams, load
-from churn.train.pipeline import build_pipeline
+from churn.core.problem import load_problem
 from churn.train.families import FAMILIES
+from churn.train.pipeline import build_pipeline, design_for
 from sklearn.calibration import CalibratedClassifierCV
+problem = load_problem()
+contract, design = problem.contract, design_for(problem.contract, problem.features)
 text = pd.read_csv("data/external/telco_customer_churn.csv", dtype=str, nrows=300)
-data = pd.DataFrame({c.name: c.parse(text[c.name]) for c in TELCO.columns})
-data = data.dropna().astype({c: "float64" for c in TELCO.numeric_features})
-data["tenure"] = data["tenure"].astype("int64")
-X, y = TELCO.inputs(data), TELCO.labels(data)
+data = pd.DataFrame({c.name: c.parse(text[c.name]) for c in contract.columns}).dropna()
+data = data.astype({c: "float64" for c in contract.numeric_features})
+data = data.astype({c.name: "int64" for c in contract.features if c.kind == "integer"})
+X, y = contract.inputs(data), contract.labels(data)
 params = load(TrainParams)
-steps = [FeatureStepParams(expansion=e, expand_columns=["tenure"], selection=s, k=5)
+steps = [FeatureStepParams(expansion=e, selection=s, k=5)
          for e, s in [("splines", "none"), ("interactions", "mutual_info"),
                       ("polynomial", "chi2"), ("none", "model")]]
 for i, family in enumerate(FAMILIES):
     hyper = getattr(params, family).model_dump()
     # Tiny models: which classes the file holds matters here, not how good they are.
     hyper.update({k: 5 for k in ("n_estimators", "max_iter") if k in hyper})
-    model = build_pipeline(TELCO, family, hyper, 0, [12, 24, 48], steps[i % len(steps)])
+    model = build_pipeline(design, family, hyper, 0, steps[i % len(steps)])
     if i == 0:
         model = CalibratedClassifierCV(model, method="isotonic", cv=2)
     joblib.dump(model.fit(X, y), f"{sys.argv[1]}/{family}.joblib")

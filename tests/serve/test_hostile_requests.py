@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from churn.core.contract import TELCO as contract
 from churn.serve.prediction_log import read
 from tests.serve.conftest import copy_for_start, get
 from tests.serve.test_api import metric, start
+from tests.support.telco import TELCO as contract
 
 pytestmark = pytest.mark.e2e
 

@@ -7,14 +7,15 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from churn.core.contract import TELCO as contract
 from churn.core.contract import Kind
 from churn.core.errors import ConfigError
 from churn.core.params import ServeParams
 from churn.serve.app import check_request_limit
 from churn.serve.schema import batch_bytes, batch_request_model, customer_model
+from tests.support.telco import TELCO as contract
+from tests.support.telco import WORDS
 
-Customer = customer_model(contract)
+Customer = customer_model(contract, WORDS)
 
 
 def valid() -> dict:
@@ -86,9 +87,11 @@ def test_the_request_limit_must_hold_a_full_batch():
         max_batch_size=1000, max_request_bytes=100_000, prediction_log="x", log_commit_batch=1
     )
     with pytest.raises(ConfigError, match=r"serve\.max_request_bytes \(100,000\) cannot hold"):
-        check_request_limit(contract, settings)
+        check_request_limit(contract, WORDS.units, settings)
     needed = batch_bytes(contract, 1000)
-    check_request_limit(contract, settings.model_copy(update={"max_request_bytes": needed}))
+    check_request_limit(
+        contract, WORDS.units, settings.model_copy(update={"max_request_bytes": needed})
+    )
 
 
 def test_missing_and_unknown_fields_are_refused():
@@ -102,7 +105,7 @@ def test_missing_and_unknown_fields_are_refused():
 
 
 def test_batch_size_is_bounded():
-    batch = batch_request_model(Customer, 3)
+    batch = batch_request_model(Customer, 3, WORDS)
     assert len(batch.model_validate({"customers": [valid()] * 3}).customers) == 3
     for size in (0, 4):
         with pytest.raises(ValidationError, match="customers"):

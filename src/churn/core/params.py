@@ -26,7 +26,7 @@ from pydantic import (
 from churn.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from churn.core.contract import Contract
+    pass
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -75,16 +75,6 @@ class CleanParams(Section):
 
     #: The stage fails when more than this fraction of input rows is quarantined.
     max_quarantine_fraction: float = Field(ge=0, le=1)
-
-
-# --- featurize ---------------------------------------------------------------------------
-
-
-class FeaturizeParams(Section):
-    section = "featurize"
-
-    #: Upper edges (months) of the tenure bands; the last band is open-ended.
-    tenure_band_edges: list[int] = Field(min_length=1)
 
 
 # --- split -------------------------------------------------------------------------------
@@ -162,10 +152,10 @@ class MlpParams(Strict):
 class FeatureStepParams(Strict):
     """Optional feature steps inside the fitted pipeline (after the engineered features)."""
 
-    #: Extra terms built from the scaled numeric columns listed in ``expand_columns``:
-    #: none | splines (cubic B-splines) | interactions (pairwise products) | polynomial.
+    #: Extra terms built from the numeric columns the problem file lists under
+    #: ``features.expand``: none | splines (cubic B-splines) | interactions (pairwise
+    #: products) | polynomial.
     expansion: Literal["none", "splines", "interactions", "polynomial"] = "none"
-    expand_columns: list[str] = Field(default_factory=list)
     #: splines: number of knots; interactions/polynomial: degree.
     n_knots: int = Field(default=5, ge=2)
     degree: int = Field(default=2, ge=2, le=3)
@@ -255,13 +245,15 @@ class EvaluateParams(Section):
     threshold: float = Field(gt=0, lt=1)
 
 
-# --- business (read by evaluate) --------------------------------------------------------
+# --- business: the problem file's ``business`` block (read by evaluate, report, monitor) ---
 
 
-class BusinessParams(Section):
-    """The retention campaign's economics (Verbraken et al. 2013, EMP for churn)."""
+class BusinessParams(Strict):
+    """The campaign's economics (Verbraken et al. 2013, EMP for churn).
 
-    section = "business"
+    Written in the problem file (``business``), whose wording says what each value
+    means for its problem; the names are those of the EMP profit model.
+    """
 
     #: Customer lifetime value kept when a would-be churner accepts the offer.
     customer_lifetime_value: float = Field(gt=0)
@@ -301,12 +293,17 @@ class ExplainParams(Section):
 
 
 class GateParams(Section):
-    """The bar the trained model must clear on the test split, else the pipeline fails."""
+    """Whether the quality gate stops the pipeline (its bars are the problem file's)."""
 
     section = "gate"
 
     #: false: report the result without failing (useful for sweeps of weaker models).
     enforce: bool = True
+
+
+class GateBars(Strict):
+    """The bars the trained model must clear on the test split (the problem file's ``gate``)."""
+
     min_test_roc_auc: float = Field(ge=0, le=1)
     min_test_top_decile_lift: float = Field(ge=0)
 
@@ -333,23 +330,12 @@ class ExploreParams(Section):
 
 
 class ReportParams(Section):
-    """The stakeholder report: which customer segments its model card breaks metrics down by."""
+    """The stakeholder report (its segments and words are the problem file's)."""
 
     section = "report"
 
-    #: Categorical columns of the data contract; one table of metrics per column.
-    segments: list[str] = Field(min_length=1)
     #: Resolution of the report's PNG plots.
     dpi: int = Field(ge=30, le=300)
-
-    def check_segments(self, contract: Contract) -> None:
-        """Every segment must be a categorical column of the data contract."""
-        unknown = [s for s in self.segments if s not in contract.categorical_features]
-        if unknown:
-            raise ConfigError(
-                f"params.yaml: report.segments {unknown} are not categorical columns of the "
-                f"data contract (choose from {list(contract.categorical_features)})"
-            )
 
 
 # --- serve (the prediction service; no pipeline stage reads it) ----------------------------

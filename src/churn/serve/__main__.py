@@ -13,7 +13,6 @@ from pathlib import Path
 
 import uvicorn
 
-from churn.core.contract import TELCO
 from churn.core.errors import ChurnError
 from churn.core.params import ServeParams, load
 from churn.serve import model_source
@@ -36,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load(ServeParams, root / "params.yaml")
         model = model_source.load(root, args.rev)
         log_path = args.prediction_log or root / settings.prediction_log
-        app = create_app(model, TELCO, settings, log_path)
+        app = create_app(model, settings, log_path)
     except ChurnError as exc:
         print(f"\n[serve] ERROR: {exc}\n[serve] the service did not start.\n", file=sys.stderr)
         return 1

@@ -13,20 +13,22 @@ import joblib
 from threadpoolctl import threadpool_limits
 
 from churn.core.cli import log, parser, run
-from churn.core.contract import TELCO
 from churn.core.io import ensure_parent, read_parquet, write_json
-from churn.core.params import FeaturizeParams, TrainParams, load
+from churn.core.params import TrainParams, load
+from churn.core.problem import load_problem
 from churn.train.fit import candidate_rows, fit_model, training_metrics
+from churn.train.pipeline import design_for
 
 
 def main(args) -> None:
     params = load(TrainParams)
-    featurize = load(FeaturizeParams)
+    problem = load_problem()
+    design = design_for(problem.contract, problem.features)
     table = read_parquet(args.input)
     start = time.perf_counter()
     # One BLAS/OpenMP thread: faster on data this small, and the same bytes on any machine.
     with threadpool_limits(limits=1):
-        result = fit_model(table, TELCO, params, featurize.tenure_band_edges)
+        result = fit_model(table, design, params)
     cv = result.cv
     log.info(
         "%s: CV ROC-AUC %.4f +- %.4f (%d folds), %.1f s",

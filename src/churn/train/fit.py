@@ -14,11 +14,10 @@ from typing import Any
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 
-from churn.core.contract import Contract
 from churn.core.params import TrainParams
 from churn.train.cv import CrossValidation, cross_validate_pipeline, folds
 from churn.train.families import PARAM_PREFIX
-from churn.train.pipeline import build_head, engineered_inputs, with_features
+from churn.train.pipeline import Design, build_head, engineered_inputs, with_features
 
 
 @dataclass(frozen=True)
@@ -31,9 +30,7 @@ class TrainingResult:
     search: Any = None
 
 
-def fit_model(
-    table: pd.DataFrame, contract: Contract, params: TrainParams, tenure_band_edges: list[int]
-) -> TrainingResult:
+def fit_model(table: pd.DataFrame, design: Design, params: TrainParams) -> TrainingResult:
     """Tune (if configured), cross-validate, then fit on the whole training split.
 
     ``table`` is the modelling table (``featurize``'s columns). With
@@ -42,9 +39,9 @@ def fit_model(
     ``train.calibration`` then wraps the tuned head in a k-fold
     ``CalibratedClassifierCV`` (the reported CV is the uncalibrated head's).
     """
-    X, y = engineered_inputs(table, contract), table[contract.label]
+    X, y = engineered_inputs(table, design.columns), table[design.label]
     head = build_head(
-        contract, params.model, params.estimator_params(), params.seed, params.features
+        design.columns, params.model, params.estimator_params(), params.seed, params.features
     )
     chosen = params.estimator_params()
     result = None
@@ -74,16 +71,15 @@ def fit_model(
             head, method=params.calibration, cv=folds(params.cv_folds, params.seed)
         )
     fitted.fit(X, y)
-    model = with_features(fitted, tenure_band_edges)
-    model.steps[0][1].fit(contract.inputs(table))  # stateless: records the input columns
+    model = with_features(fitted, design.feature_step())
+    # Stateless: fitting records the input columns (a plain record's).
+    model.steps[0][1].fit(table[list(design.columns.features)])
     return TrainingResult(model, cv, chosen, result)
 
 
-def train(
-    table: pd.DataFrame, contract: Contract, params: TrainParams, tenure_band_edges: list[int]
-) -> tuple[Any, CrossValidation]:
+def train(table: pd.DataFrame, design: Design, params: TrainParams) -> tuple[Any, CrossValidation]:
     """Cross-validate (tuning first if configured), then fit on the whole training split."""
-    result = fit_model(table, contract, params, tenure_band_edges)
+    result = fit_model(table, design, params)
     return result.model, result.cv
 
 

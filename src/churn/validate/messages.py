@@ -17,8 +17,9 @@ def missing_and_extra(contract: Contract, columns: list[str]) -> tuple[list[str]
 
 
 RAW_ADVICE = (
-    "fix the source, or, for a few bad rows in an otherwise good batch, "
-    "raise validate.row_error_tolerance in params.yaml so that clean quarantines them"
+    "fix the source (or, where the data is right and the contract is not, the column's "
+    "entry in the problem file), or, for a few bad rows in an otherwise good batch, raise "
+    "validate.row_error_tolerance in params.yaml so that clean quarantines them"
 )
 TARGET_ADVICE = (
     "check that the source is the intended one (a filter in the query or export may have "
@@ -31,7 +32,7 @@ CONSTANT_ADVICE = (
 )
 CLEAN_ADVICE = (
     "clean data must meet the contract exactly: a failure here means a cleaning rule "
-    "(src/churn/clean/rules.py) and the contract (src/churn/core/contract.py) disagree"
+    "(src/churn/clean/rules.py) and the data contract (the problem file) disagree"
 )
 
 

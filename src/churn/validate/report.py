@@ -114,7 +114,7 @@ def _failure_card(e: dict[str, Any], contract: Contract) -> str:
     return "".join(parts)
 
 
-def render(summary: dict[str, Any], contract: Contract) -> str:
+def render(summary: dict[str, Any], contract: Contract, problem_file: str) -> str:
     """The HTML page of a validation summary (deterministic: same summary, same bytes)."""
     expectations = summary["expectations"]
     failed = [e for e in expectations if not e["success"]]
@@ -132,7 +132,7 @@ def render(summary: dict[str, Any], contract: Contract) -> str:
     body = [
         f"<h1>{esc(title)}</h1>",
         '<p class="lead">Great Expectations suite built from the data contract '
-        "(<code>src/churn/core/contract.py</code>). Line numbers count the header as line 1.</p>",
+        f"(<code>{esc(problem_file)}</code>). Line numbers count the header as line 1.</p>",
         verdict,
     ]
     if failed:
