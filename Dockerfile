@@ -11,9 +11,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first (cached layer), exactly the pinned, hash-checked versions.
-COPY requirements.lock ./
-RUN pip install --require-hashes -r requirements.lock
+# Dependencies first (cached layer), exactly the pinned, hash-checked versions: the
+# runtime lock (the same pins as requirements.lock, without the dev tools and extras).
+COPY requirements-runtime.lock ./
+RUN pip install --require-hashes -r requirements-runtime.lock
 
 COPY pyproject.toml README.md ./
 COPY src/ src/
@@ -22,6 +23,8 @@ RUN pip install --no-deps --no-build-isolation .
 # The model and what the service reports about it; dvc.lock is what the model is checked
 # against, dvc.yaml names the model, decision and metrics files.
 COPY params.yaml dvc.yaml dvc.lock ./
+# The problem file: the request schema, the words of the API and its metrics.
+COPY problems/ problems/
 COPY metrics/ metrics/
 COPY models/model.joblib models/model.joblib
 # The decision threshold the service applies (checked to belong to this model).

@@ -64,6 +64,7 @@ def main() -> None:
         made = time.perf_counter() - start
         params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
         params["collect"]["source"] = {"kind": "csv", "path": "big.csv"}
+        params["problem"]["file"] = str(REPO_ROOT / params["problem"]["file"])
         params["validate"]["max_rows"] = max(params["validate"]["max_rows"], args.rows)
         (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 

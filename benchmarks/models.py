@@ -26,20 +26,14 @@ from pathlib import Path
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from churn.core.contract import TELCO
 from churn.core.io import read_parquet
-from churn.core.params import (
-    BusinessParams,
-    EvaluateParams,
-    FeaturizeParams,
-    SplitParams,
-    TrainParams,
-    load,
-)
+from churn.core.params import EvaluateParams, SplitParams, TrainParams, load
+from churn.core.problem import load_problem
 from churn.evaluate import business
 from churn.split.stratified import split
 from churn.train.families import FAMILIES
 from churn.train.fit import fit_model
+from churn.train.pipeline import design_for
 
 SPLITS = Path("data/processed/splits")
 FEATURES = Path("data/processed/features.parquet")
@@ -50,17 +44,20 @@ def split_seeds(count: int) -> None:
     params = load(TrainParams).model_copy(
         update={"tuning": load(TrainParams).tuning.model_copy(update={"method": "none"})}
     )
-    edges = load(FeaturizeParams).tenure_band_edges
+    problem = load_problem()
+    contract, design = problem.contract, design_for(problem.contract, problem.features)
     fractions = load(SplitParams)
     features = read_parquet(FEATURES)
     cvs, tests = [], []
     for seed in range(count):
-        parts = split(features, TELCO, fractions.train, fractions.validation, fractions.test, seed)
+        parts = split(
+            features, contract, fractions.train, fractions.validation, fractions.test, seed
+        )
         with threadpool_limits(limits=1):
-            result = fit_model(parts["train"], TELCO, params, edges)
-        p = result.model.predict_proba(TELCO.inputs(parts["test"]))[:, 1]
+            result = fit_model(parts["train"], design, params)
+        p = result.model.predict_proba(contract.inputs(parts["test"]))[:, 1]
         cvs.append(result.cv.mean)
-        tests.append(roc_auc_score(parts["test"]["churn"], p))
+        tests.append(roc_auc_score(parts["test"][contract.label], p))
         print(f"split seed {seed:2d}: CV {cvs[-1]:.4f}  test {tests[-1]:.4f}", flush=True)
     print(
         f"\n{params.model} over {count} split seeds: CV {statistics.mean(cvs):.4f} +- "
@@ -85,8 +82,9 @@ def main() -> None:
         return
 
     base = load(TrainParams)
-    edges = load(FeaturizeParams).tenure_band_edges
-    money = load(BusinessParams)
+    problem = load_problem()
+    contract, design = problem.contract, design_for(problem.contract, problem.features)
+    money = problem.business
     econ = business.Economics.from_params(money)
     default_threshold = load(EvaluateParams).threshold
     grid = business.threshold_grid(money.threshold_step)
@@ -103,7 +101,7 @@ def main() -> None:
         params = base.model_copy(update={"model": family, "tuning": tuning})
         start = time.perf_counter()
         with threadpool_limits(limits=1):
-            result = fit_model(train, TELCO, params, edges)
+            result = fit_model(train, design, params)
         tune_time = time.perf_counter() - start
         # Fit time of the chosen configuration alone (what `dvc repro` pays without tuning).
         fixed = params.model_copy(
@@ -114,11 +112,11 @@ def main() -> None:
         )
         start = time.perf_counter()
         with threadpool_limits(limits=1):
-            fit_model(train, TELCO, fixed.model_copy(update={"cv_folds": 2}), edges)
+            fit_model(train, design, fixed.model_copy(update={"cv_folds": 2}))
         refit_time = time.perf_counter() - start
-        p_val = result.model.predict_proba(TELCO.inputs(validation))[:, 1]
-        p_test = result.model.predict_proba(TELCO.inputs(test))[:, 1]
-        y_val, y_test = validation["churn"].to_numpy(), test["churn"].to_numpy()
+        p_val = result.model.predict_proba(contract.inputs(validation))[:, 1]
+        p_test = result.model.predict_proba(contract.inputs(test))[:, 1]
+        y_val, y_test = validation[contract.label].to_numpy(), test[contract.label].to_numpy()
         threshold, _ = business.best_threshold(y_val, p_val, grid, econ)
         profit_tuned = business.profit_at_threshold(y_test, p_test, threshold, econ)
         profit_default = business.profit_at_threshold(y_test, p_test, default_threshold, econ)

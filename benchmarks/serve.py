@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from churn.core.contract import TELCO
+from tests.support.telco import TELCO
 
 ROOT = Path(__file__).resolve().parents[1]
 

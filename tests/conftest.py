@@ -1,4 +1,4 @@
-"""Shared fixtures: the bundled Telco data, and helpers to write small source files."""
+"""Shared fixtures: the bundled Telco data, helpers to write small source files, databases."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -17,11 +16,16 @@ import pytest
 from churn.collect.files import CsvSource
 from churn.collect.snapshot import collect
 from churn.collect.sources import SOURCE_STATE_FILE
-from churn.core.contract import TELCO
+from churn.validate.checks import ClassNeeds
 from tests.support import sandbox
+from tests.support.databases import PostgresDatabases, SqliteDatabases
+from tests.support.postgres import start_cluster
 from tests.support.sandbox import REPO_ROOT
+from tests.support.telco import TELCO
 
 TELCO_CSV = REPO_ROOT / "data" / "external" / "telco_customer_churn.csv"
+#: What params.yaml asks of each target class: the 70/15/15 split, 5 CV folds, 1% share.
+NEEDS = ClassNeeds(train=0.7, validation=0.15, test=0.15, cv_folds=5, max_share=0.99)
 
 
 def read_telco_text() -> pd.DataFrame:
@@ -48,6 +52,10 @@ def run_stage(name: str, workdir: Path, env: dict[str, str], *args: str):
         text=True,
         timeout=120,
     )
+
+
+#: The ``problem`` params section of the worked example, usable from any working directory.
+PROBLEM_PARAMS = {"file": str(REPO_ROOT / "problems" / "telco.yaml")}
 
 
 def collect_params(source: dict) -> dict:
@@ -83,6 +91,71 @@ def telco_clean(telco_raw: pd.DataFrame) -> pd.DataFrame:
     return cleaned
 
 
+#: The tag of the pipeline run in ``pipeline_repo``.
+PIPELINE_TAG = "churn-v1"
+
+
+def _shared_folder(tmp_path_factory: pytest.TempPathFactory, config: pytest.Config) -> Path:
+    """This session's temporary folder, shared by the xdist workers when there are some."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(config, "workerinput") else base
+
+
+def _prepared_pipeline(
+    tmp_path_factory: pytest.TempPathFactory, config: pytest.Config
+) -> tuple[sandbox.Sandbox, subprocess.CompletedProcess]:
+    """The one cold `dvc repro` of the session, committed and tagged, and what it printed.
+
+    Under pytest-xdist the workers share it: the first to ask builds it under a file
+    lock and records what the run printed next to it; the others wait, then read it.
+    Nobody runs anything in it: each worker works in its own copy (``pipeline_repo``).
+    """
+    folder = _shared_folder(tmp_path_factory, config) / "prepared-pipeline"
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / "first-run.json"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            box = sandbox.create(folder / "repo")
+            result = box.dvc("repro")
+            box.commit("trained model")
+            box.run("git", "tag", PIPELINE_TAG)
+            record.write_text(json.dumps({"stdout": result.stdout, "stderr": result.stderr}))
+    printed = json.loads(record.read_text())
+    first = subprocess.CompletedProcess(["dvc", "repro"], 0, printed["stdout"], printed["stderr"])
+    return sandbox.Sandbox(folder / "repo"), first
+
+
+@pytest.fixture(scope="session")
+def pipeline_first_run(tmp_path_factory, pytestconfig) -> subprocess.CompletedProcess:
+    """What the session's one cold `dvc repro` (the one behind ``pipeline_repo``) printed."""
+    return _prepared_pipeline(tmp_path_factory, pytestconfig)[1]
+
+
+@pytest.fixture(scope="session")
+def pipeline_repo(tmp_path_factory, pytestconfig) -> sandbox.Sandbox:
+    """A copy of the repository where `dvc repro` ran, committed and tagged ``PIPELINE_TAG``.
+
+    One cold run of the whole pipeline per session (under xdist, one for all workers),
+    copied once per worker, shared by the tests that only read its outputs (the service,
+    the analysis notebook): they must leave it as they found it. A test that changes
+    the repository takes a private copy with ``pipeline_copy``.
+    """
+    prepared, _ = _prepared_pipeline(tmp_path_factory, pytestconfig)
+    return sandbox.copy(prepared, tmp_path_factory.mktemp("pipeline") / "repo")
+
+
+@pytest.fixture(scope="session")
+def pipeline_copy(tmp_path_factory, pytestconfig) -> Callable[[str], sandbox.Sandbox]:
+    """``pipeline_copy(name)``: a private copy of ``pipeline_repo``'s run, free to change."""
+    prepared, _ = _prepared_pipeline(tmp_path_factory, pytestconfig)
+
+    def make(name: str) -> sandbox.Sandbox:
+        return sandbox.copy(prepared, tmp_path_factory.mktemp(name) / "repo")
+
+    return make
+
+
 @pytest.fixture(scope="session", autouse=True)
 def one_thread():
     """One BLAS/OpenMP thread, as in the stages: small fits are faster and stable."""
@@ -92,50 +165,38 @@ def one_thread():
         yield
 
 
-@dataclass(frozen=True)
-class Reproduced:
-    """A sandbox where the whole pipeline ran once from an empty cache, committed."""
-
-    box: sandbox.Sandbox
-    #: What that first `dvc repro` printed (``stdout``, ``stderr``), for tests of it.
-    first_run: subprocess.CompletedProcess
-
-
-def _shared_folder(tmp_path_factory: pytest.TempPathFactory, config: pytest.Config) -> Path:
-    """This session's temporary folder, shared by the xdist workers when there are some."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if hasattr(config, "workerinput") else base
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "postgres: runs against the session's PostgreSQL server (tests/support/postgres.py)",
+    )
 
 
 @pytest.fixture(scope="session")
-def reproduced(tmp_path_factory, pytestconfig) -> Reproduced:
-    """The prepared pipeline: one `dvc repro` per test session, never changed by a test.
+def postgres_cluster():
+    """A throwaway PostgreSQL server for the whole session, stopped and deleted at the end.
 
-    End-to-end tests that need a pipeline which has run take their own copy
-    (``pipeline_copy``) instead of running it again. Under pytest-xdist the workers
-    share it: the first to ask builds it, under a file lock, and writes what the
-    run printed next to it.
+    Missing server binaries are an error, not a skip, here and in CI alike: `make test`
+    installs them (`make system-deps`), and a skip would let the PostgreSQL tests vanish
+    unnoticed. Deselect them explicitly with -m 'not postgres'.
     """
-    folder = _shared_folder(tmp_path_factory, pytestconfig) / "reproduced"
-    folder.mkdir(parents=True, exist_ok=True)
-    record = folder / "first-run.json"
-    with (folder / "lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not record.exists():
-            box = sandbox.create(folder / "repo")
-            result = box.dvc("repro")
-            box.commit("pipeline run")
-            record.write_text(json.dumps({"stdout": result.stdout, "stderr": result.stderr}))
-    printed = json.loads(record.read_text())
-    first = subprocess.CompletedProcess(["dvc", "repro"], 0, printed["stdout"], printed["stderr"])
-    return Reproduced(sandbox.Sandbox(folder / "repo"), first)
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
-@pytest.fixture(scope="session")
-def pipeline_copy(reproduced, tmp_path_factory) -> Callable[[str], sandbox.Sandbox]:
-    """``pipeline_copy(name)``: a private copy of the prepared pipeline, free to change."""
-
-    def make(name: str) -> sandbox.Sandbox:
-        return sandbox.copy(reproduced.box, tmp_path_factory.mktemp(name) / "repo")
-
-    return make
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def sql_databases(request, tmp_path_factory):
+    """Creates test databases, once with SQLite and once with PostgreSQL."""
+    if request.param == "sqlite":
+        databases = SqliteDatabases(tmp_path_factory.mktemp("sqlite"))
+    else:
+        databases = PostgresDatabases(request.getfixturevalue("postgres_cluster"))
+    try:
+        yield databases
+    finally:
+        databases.close()

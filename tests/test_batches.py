@@ -9,11 +9,11 @@ import pandas as pd
 from churn.clean.rules import clean
 from churn.collect.files import CsvSource
 from churn.collect.snapshot import collect
-from churn.core.contract import TELCO
 from churn.core.io import write_parquet
 from churn.core.lineage import SOURCE_FILE, SOURCE_LINE
 from tests.conftest import collect_csv, write_csv
 from tests.support.sandbox import REPO_ROOT
+from tests.support.telco import TELCO
 
 BATCHES = REPO_ROOT / "data" / "external" / "batches"
 

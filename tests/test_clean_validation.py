@@ -8,13 +8,13 @@ import importlib
 import pytest
 
 from churn.core.cli import run
-from churn.core.contract import TELCO
-from churn.core.contract import TELCO as contract
 from churn.core.io import to_json
 from churn.validate.checks import build_clean_checks
 from churn.validate.messages import CLEAN_ADVICE, describe_failures
 from churn.validate.suite import validate_clean
 from tests.support.sandbox import REPO_ROOT
+from tests.support.telco import TELCO
+from tests.support.telco import TELCO as contract
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from churn.clean.rules import check_quarantine_gate, clean
-from churn.core.contract import TELCO
-from churn.core.contract import TELCO as contract
 from churn.core.errors import DataError, QualityGateError
 from churn.core.lineage import SOURCE_LINE
+from tests.support.telco import TELCO
+from tests.support.telco import TELCO as contract
 
 
 def conserved(report):

@@ -7,10 +7,11 @@ import yaml
 
 from churn.collect.sources import CollectParams
 from churn.core import params as params_module
-from churn.core.contract import TELCO
 from churn.core.errors import ConfigError
-from churn.core.params import BusinessParams, Section, SplitParams, TrainParams, load
+from churn.core.params import Section, SplitParams, TrainParams, load
+from churn.core.problem import ProblemParams, parse_problem
 from tests.support.sandbox import REPO_ROOT
+from tests.support.telco import TELCO
 
 PARAMS = REPO_ROOT / "params.yaml"
 #: Every section class of the base params module (the collect section lives with its sources).
@@ -29,7 +30,7 @@ def write(tmp_path, data):
 
 def test_every_section_of_the_shipped_params_loads():
     data = yaml.safe_load(PARAMS.read_text())
-    sections = {s.section: s for s in (*SECTIONS, CollectParams)}
+    sections = {s.section: s for s in (*SECTIONS, CollectParams, ProblemParams)}
     assert set(sections) == set(data), "a section of params.yaml has no typed class, or back"
     for section in sections.values():
         load(section, PARAMS)
@@ -91,8 +92,8 @@ def test_search_space_ranges_and_families_are_checked(tmp_path):
         load(TrainParams, write(tmp_path, data))
 
 
-def test_business_offer_must_cost_less_than_the_customer_is_worth(tmp_path):
-    data = yaml.safe_load(PARAMS.read_text())
-    data["business"]["offer_cost"] = 500
+def test_business_offer_must_cost_less_than_the_customer_is_worth():
+    text = (REPO_ROOT / "problems" / "telco.yaml").read_text()
+    text = text.replace("  offer_cost: 10.0", "  offer_cost: 500")
     with pytest.raises(ConfigError, match="offer_cost must be below customer_lifetime_value"):
-        load(BusinessParams, write(tmp_path, data))
+        parse_problem(text, "problems/telco.yaml")

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from churn.core.contract import TELCO as contract
 from churn.core.figures import draw_png
 from churn.core.params import TrainParams, load
 from churn.explain.importance import importance_table, permutation_scores, plot_importance
-from churn.featurize.table import build_feature_table
 from churn.train.fit import train
 from tests.support.sandbox import REPO_ROOT
-
-EDGES = [12, 24, 48]
+from tests.support.telco import DESIGN, feature_table
+from tests.support.telco import TELCO as contract
 
 
 @pytest.fixture(scope="module")
 def fitted(telco_clean):
-    table = build_feature_table(telco_clean, contract, EDGES)
+    table = feature_table(telco_clean)
     params = load(TrainParams, REPO_ROOT / "params.yaml").model_copy(
         update={"cv_folds": 2, "model": "logistic_regression"}
     )
-    model, _ = train(table.iloc[:3000], contract, params, EDGES)
+    model, _ = train(table.iloc[:3000], DESIGN, params)
     return model, table.iloc[3000:3800]
 
 
@@ -49,18 +47,16 @@ def test_png_bytes_are_stable_and_carry_no_software_tag(fitted):
 @pytest.fixture(scope="module")
 def small_models(telco_clean):
     """A linear model (scored by its decision function) and a forest (by probabilities)."""
-    table = build_feature_table(telco_clean, contract, EDGES)
+    table = feature_table(telco_clean)
     shipped = load(TrainParams, REPO_ROOT / "params.yaml")
     models = {
         family: train(
-            table.iloc[:1500],
-            contract,
-            shipped.model_copy(update={"cv_folds": 2, "model": family}),
-            EDGES,
+            table.iloc[:1500], DESIGN, shipped.model_copy(update={"cv_folds": 2, "model": family})
         )[0]
         for family in ("logistic_regression", "random_forest")
     }
-    return models, contract.inputs(table.iloc[1500:1900]), table["churn"].iloc[1500:1900]
+    holdout = table.iloc[1500:1900]
+    return models, contract.inputs(holdout), holdout[contract.label]
 
 
 @pytest.mark.parametrize("scoring", ["roc_auc", "average_precision", "neg_log_loss"])

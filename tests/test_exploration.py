@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.core.contract import TELCO as contract
 from churn.core.params import ExploreParams
 from churn.explore.page import render_report
 from churn.explore.plots import PLOTS, draw_plots
 from churn.explore.stats import category_summary, correlation_matrix, numeric_summary, summarize
+from tests.support.telco import TELCO as contract
+from tests.support.telco import WORDS
 
 PARAMS = ExploreParams(
     iqr_multiplier=1.5, histogram_bins=10, dpi=40, scatter_max_points=5000, seed=0
@@ -66,18 +67,18 @@ def test_numeric_summary_of_a_column_with_no_values():
     assert s["mean"] is None and s["median"] is None and s["outliers"] == 0
 
 
-def test_category_summary_counts_shares_and_churn_rates():
+def test_category_summary_counts_shares_and_positive_rates():
     values = pd.Series(["a", "a", "b", "c", None], dtype="str")
-    churned = pd.Series([1.0, 0.0, 1.0, 0.0, 1.0])
-    s = category_summary(values, churned, order=("a", "b", "z"))
+    positive = pd.Series([1.0, 0.0, 1.0, 0.0, 1.0])
+    s = category_summary(values, positive, order=("a", "b", "z"))
     assert s["missing"] == 1
-    assert [(lv["value"], lv["count"], lv["churned"]) for lv in s["levels"]] == [
+    assert [(lv["value"], lv["count"], lv["positives"]) for lv in s["levels"]] == [
         ("a", 2, 1),
         ("b", 1, 1),
         ("z", 0, 0),  # allowed by the contract but absent: shown with no rate
         ("c", 1, 0),  # not in the contract's order: after it
     ]
-    rates = {lv["value"]: lv["churn_rate"] for lv in s["levels"]}
+    rates = {lv["value"]: lv["positive_rate"] for lv in s["levels"]}
     assert rates == {"a": 0.5, "b": 1.0, "z": None, "c": 0.0}
     assert [lv["share"] for lv in s["levels"]] == [0.5, 0.25, 0.0, 0.25]
 
@@ -86,16 +87,16 @@ def test_summarize_uses_the_contract_columns():
     df = customers(60)
     s = summarize(df, contract, PARAMS)
     assert s["rows"] == 60
-    assert s["churned"] == 10 and s["churn_rate"] == pytest.approx(10 / 60, abs=1e-6)
+    assert s["positives"] == 10 and s["positive_rate"] == pytest.approx(10 / 60, abs=1e-6)
     assert list(s["numeric"]) == list(contract.numeric_features)
     assert list(s["categorical"]) == list(contract.categorical_features)
     assert s["numeric"]["tenure"]["mean"] == pytest.approx(df["tenure"].mean(), abs=1e-6)
     assert s["numeric"]["tenure"]["median"] == pytest.approx(df["tenure"].median(), abs=1e-6)
     by_contract = {lv["value"]: lv for lv in s["categorical"]["Contract"]["levels"]}
     assert by_contract["Month-to-month"]["count"] == 20
-    assert by_contract["Month-to-month"]["churn_rate"] == 0.5  # i % 3 == 0: half are even
-    assert by_contract["Two year"]["churn_rate"] == 0.0
-    churn_group = s["numeric_by_churn"]["tenure"]["Yes"]
+    assert by_contract["Month-to-month"]["positive_rate"] == 0.5  # i % 3 == 0: half are even
+    assert by_contract["Two year"]["positive_rate"] == 0.0
+    churn_group = s["numeric_by_target"]["tenure"]["Yes"]
     assert churn_group["count"] == 10
     assert churn_group["mean"] == pytest.approx(df.loc[df.Churn == "Yes", "tenure"].mean())
 
@@ -117,7 +118,7 @@ def test_correlation_matrix_is_symmetric_with_unit_diagonal():
 
 @pytest.fixture(scope="module")
 def pngs():
-    return draw_plots(customers(120), contract, PARAMS)
+    return draw_plots(customers(120), contract, WORDS, PARAMS)
 
 
 def test_plots_are_pngs_with_stable_bytes_and_no_software_tag(pngs):
@@ -125,18 +126,25 @@ def test_plots_are_pngs_with_stable_bytes_and_no_software_tag(pngs):
     for name, png in pngs.items():
         assert png.startswith(b"\x89PNG\r\n\x1a\n"), name
         assert b"matplotlib" not in png and b"Software" not in png, name
-    assert draw_plots(customers(120), contract, PARAMS) == pngs
+    assert draw_plots(customers(120), contract, WORDS, PARAMS) == pngs
 
 
 def test_plot_bytes_follow_the_data(pngs):
-    other = draw_plots(customers(120, seed=1), contract, PARAMS)
+    other = draw_plots(customers(120, seed=1), contract, WORDS, PARAMS)
     assert other["histograms"] != pngs["histograms"]
 
 
 def test_report_embeds_every_plot_and_escapes_values(pngs):
     df = customers(30)
     df.loc[0, "PaymentMethod"] = "<script>alert(1)</script>"
-    html = render_report(summarize(df, contract, PARAMS), pngs, data="data/<clean>.parquet")
+    html = render_report(
+        summarize(df, contract, PARAMS),
+        pngs,
+        "data/<clean>.parquet",
+        contract,
+        WORDS,
+        "problems/telco.yaml",
+    )
     sources = re.findall(r'<img src="([^"]*)"', html)
     assert len(sources) == len(PLOTS)
     assert all(src.startswith("data:image/png;base64,") for src in sources)

@@ -6,10 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.core.contract import TELCO as contract
-from churn.features import SERVICE_COLUMNS, ChurnFeatures, engineer, tenure_band_labels
-from churn.featurize.table import build_feature_table
+from churn.core.errors import ConfigError
+from churn.features.sets import FEATURE_SETS, check, feature_set, set_params
+from churn.features.step import FeatureStep
+from churn.features.telco import SERVICE_COLUMNS, engineer, tenure_band_labels
 from churn.split.stratified import split
+from tests.support.telco import TELCO as contract
+from tests.support.telco import feature_table
 
 EDGES = [12, 24, 48]
 
@@ -73,21 +76,21 @@ def test_engineer_matches_the_pandas_formulation_exactly(telco_clean, edges):
 
 def test_transformer_is_stateless_and_idempotent(telco_clean):
     X = telco_clean[list(contract.feature_names)]
-    once = ChurnFeatures(EDGES).fit(X).transform(X)
-    twice = ChurnFeatures(EDGES).fit(once).transform(once)
+    once = FeatureStep("telco", {"tenure_band_edges": EDGES}).fit(X).transform(X)
+    twice = FeatureStep("telco", {"tenure_band_edges": EDGES}).fit(once).transform(once)
     pd.testing.assert_frame_equal(once, twice)
-    fitted_on_other = ChurnFeatures(EDGES).fit(X.head(3)).transform(X)
+    fitted_on_other = FeatureStep("telco", {"tenure_band_edges": EDGES}).fit(X.head(3)).transform(X)
     pd.testing.assert_frame_equal(once, fitted_on_other)
 
 
 def test_feature_table_has_label(telco_clean):
-    table = build_feature_table(telco_clean, contract, EDGES)
+    table = feature_table(telco_clean)
     assert table[contract.label].mean() == pytest.approx(0.2654, abs=1e-3)
     assert table[contract.id_column].is_unique
 
 
 def test_split_proportions_stratification_and_determinism(telco_clean):
-    table = build_feature_table(telco_clean, contract, EDGES)
+    table = feature_table(telco_clean)
     parts = split(table, contract, 0.7, 0.15, 0.15, seed=7)
     sizes = {k: len(v) for k, v in parts.items()}
     assert sum(sizes.values()) == len(table)
@@ -104,21 +107,58 @@ def test_split_proportions_stratification_and_determinism(telco_clean):
     assert set(other["test"][contract.id_column]) != ids[2]
 
 
+def test_the_model_computes_exactly_the_features_featurize_wrote(telco_clean):
+    # featurize writes the engineered columns train fits on; the saved model's first step
+    # recomputes them from a plain record (what the service and evaluate send): no skew.
+    table = feature_table(telco_clean)
+    X = contract.inputs(table)
+    step = FeatureStep("telco", {"tenure_band_edges": EDGES}).fit(X)
+    pd.testing.assert_frame_equal(step.transform(X), table[list(step.get_feature_names_out())])
+
+
+def test_feature_sets_are_checked_against_the_contract():
+    assert set(FEATURE_SETS) >= {"none", "telco"}
+    with pytest.raises(ConfigError, match="unknown feature set 'telcom'"):
+        feature_set("telcom")
+    with pytest.raises(ConfigError, match=r"features.params.tenure_band_edges"):
+        set_params(feature_set("telco"), {"tenure_band_edges": "monthly"})
+    with pytest.raises(ConfigError, match="takes no params"):
+        set_params(feature_set("none"), {"x": 1})
+    check(feature_set("telco"), contract)  # the Telco contract has what the set reads
+    fewer = contract.__class__(
+        columns=tuple(c for c in contract.columns if c.name != "MonthlyCharges"),
+        id_column=contract.id_column,
+        target=contract.target,
+        positive=contract.positive,
+        label=contract.label,
+    )
+    with pytest.raises(ConfigError, match=r"needs the input columns \['MonthlyCharges'\]"):
+        check(feature_set("telco"), fewer)
+
+
+def test_the_generic_set_adds_nothing(telco_clean):
+    X = contract.inputs(telco_clean)
+    out = FeatureStep("none").fit(X).transform(X)
+    assert list(out.columns) == list(contract.feature_names)
+
+
 @pytest.mark.parametrize("seed", [0, 42, 7])
 def test_split_holds_the_rows_scikit_learns_train_test_split_would(telco_clean, seed):
     # The split is computed with numpy alone (scikit-learn is slow to import); the rows of
     # each part must stay those of the two stratified train_test_split calls it replaces.
     from sklearn.model_selection import train_test_split
 
-    table = build_feature_table(telco_clean, contract, [12, 24, 48])
-    rest, test = train_test_split(table, test_size=0.15, stratify=table["churn"], random_state=seed)
+    table = feature_table(telco_clean)
+    rest, test = train_test_split(
+        table, test_size=0.15, stratify=table[contract.label], random_state=seed
+    )
     train, validation = train_test_split(
-        rest, test_size=0.15 / 0.85, stratify=rest["churn"], random_state=seed
+        rest, test_size=0.15 / 0.85, stratify=rest[contract.label], random_state=seed
     )
     parts = split(table, contract, 0.70, 0.15, 0.15, seed)
     for name, expected in (("train", train), ("validation", validation), ("test", test)):
-        ids = sorted(expected["customerID"])
-        assert parts[name]["customerID"].tolist() == ids, name
+        ids = sorted(expected[contract.id_column])
+        assert parts[name][contract.id_column].tolist() == ids, name
 
 
 def test_stratified_positions_match_scikit_learn_on_three_classes():

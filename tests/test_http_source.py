@@ -13,13 +13,13 @@ import yaml
 from churn.collect.http import HttpSource
 from churn.collect.snapshot import collect
 from churn.collect.sources import CollectParams
-from churn.core.contract import TELCO
 from churn.core.errors import ConfigError, DataError
 from churn.core.lineage import SOURCE_FILE, SOURCE_LINE
 from churn.core.params import parse_section
-from tests.conftest import collect_params, run_stage
+from tests.conftest import PROBLEM_PARAMS, collect_params, run_stage
 from tests.http_api import Api, serve
 from tests.support.sandbox import environment
+from tests.support.telco import TELCO
 
 FAST = {"retries": 2, "backoff_factor": 0.01, "connect_timeout": 2, "read_timeout": 5}
 
@@ -149,6 +149,7 @@ def test_credentials_come_from_the_environment_and_appear_nowhere(tmp_path, reco
     env = {**environment(), "CHURN_API_TOKEN": token, "CHURN_API_KEY": key}
     with serve(api) as base:
         params = {
+            "problem": PROBLEM_PARAMS,
             "collect": collect_params(
                 {
                     "kind": "http",
@@ -156,7 +157,7 @@ def test_credentials_come_from_the_environment_and_appear_nowhere(tmp_path, reco
                     "headers": {"Authorization": "Bearer ${CHURN_API_TOKEN}"},
                     **FAST,
                 }
-            )
+            ),
         }
         (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
         state = run_stage("collect.source_state", tmp_path, env, "--output", "state.json")

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tests.conftest import TELCO_CSV, collect_params
+from tests.conftest import PROBLEM_PARAMS, TELCO_CSV, collect_params
 from tests.support.measure import measure
 from tests.support.sandbox import environment
 from tests.support.synthetic import make_in_subprocess
@@ -24,7 +24,12 @@ def test_collect_streams_a_large_csv_in_bounded_memory(tmp_path):
     size_mib = source.stat().st_size / 2**20
     assert size_mib > 300
     (tmp_path / "params.yaml").write_text(
-        yaml.safe_dump({"collect": collect_params({"kind": "csv", "path": "big.csv"})})
+        yaml.safe_dump(
+            {
+                "problem": PROBLEM_PARAMS,
+                "collect": collect_params({"kind": "csv", "path": "big.csv"}),
+            }
+        )
     )
     try:
         run = measure(

@@ -10,18 +10,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from churn.core.contract import TELCO as contract
 from churn.core.params import TrainParams, load
-from churn.featurize.table import build_feature_table
 from churn.train.fit import train
 from tests.support.sandbox import REPO_ROOT
-
-EDGES = [12, 24, 48]
+from tests.support.telco import DESIGN, feature_table
+from tests.support.telco import TELCO as contract
 
 
 @pytest.fixture(scope="module")
 def model(telco_clean):
-    table = build_feature_table(telco_clean, contract, EDGES)
+    table = feature_table(telco_clean)
     params = load(TrainParams, REPO_ROOT / "params.yaml")
     fast = params.model_copy(
         update={
@@ -30,7 +28,7 @@ def model(telco_clean):
             "tuning": params.tuning.model_copy(update={"method": "none"}),
         }
     )
-    fitted, _ = train(table, contract, fast, EDGES)
+    fitted, _ = train(table, DESIGN, fast)
     return fitted
 
 

@@ -6,21 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.core.contract import TELCO as contract
 from churn.core.params import TrainParams, load
 from churn.evaluate.metrics import classification_metrics
-from churn.featurize.table import build_feature_table
 from churn.train.families import FAMILIES
 from churn.train.fit import train
 from churn.train.pipeline import build_pipeline
 from tests.support.sandbox import REPO_ROOT
-
-EDGES = [12, 24, 48]
+from tests.support.telco import DESIGN, feature_table
+from tests.support.telco import TELCO as contract
 
 
 @pytest.fixture(scope="module")
 def table(telco_clean):
-    return build_feature_table(telco_clean, contract, EDGES)
+    return feature_table(telco_clean)
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +32,14 @@ def params() -> TrainParams:
 def test_every_family_learns_something(family, table, params):
     small = params.model_copy(update={"model": family, "cv_folds": 3})
     train_part, holdout = table.iloc[:3000], table.iloc[3000:4500]
-    model, cv = train(train_part, contract, small, EDGES)
+    model, cv = train(train_part, DESIGN, small)
     probability = model.predict_proba(contract.inputs(holdout))[:, 1]
     assert classification_metrics(holdout["churn"], probability, 0.5)["roc_auc"] > 0.8
     assert len(cv.scores) == 3 and 0.75 < cv.mean < 0.95
 
 
 def test_pipeline_takes_a_plain_record_and_ignores_unknown_categories(table, params):
-    model, _ = train(table.iloc[:2000], contract, params.model_copy(update={"cv_folds": 2}), EDGES)
+    model, _ = train(table.iloc[:2000], DESIGN, params.model_copy(update={"cv_folds": 2}))
     record = pd.DataFrame([dict(contract.example)])
     p = model.predict_proba(record)[:, 1]
     assert 0 < p[0] < 1
@@ -51,7 +49,7 @@ def test_pipeline_takes_a_plain_record_and_ignores_unknown_categories(table, par
 
 def test_unknown_family_is_rejected():
     with pytest.raises(ValueError, match="unknown model family 'xgboost'"):
-        build_pipeline(contract, "xgboost", {}, 0, EDGES)
+        build_pipeline(DESIGN, "xgboost", {}, 0)
 
 
 def test_metrics_by_hand():

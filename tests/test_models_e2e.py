@@ -66,7 +66,7 @@ def test_queued_sweep_then_exp_best_ranks_it(box):
 
 def test_gate_fails_clearly_when_the_bar_is_above_the_model(box):
     achieved = json.loads((box.path / "metrics/evaluate/metrics.json").read_text())["test"]
-    set_param(box, "gate.min_test_roc_auc", 0.99)
+    set_param(box, "gate.min_test_roc_auc", 0.99, file="problems/telco.yaml")
     result = box.dvc("repro", check=False)
     assert result.returncode != 0
     assert ran(result) == ["gate"]  # nothing else reruns for a new bar
@@ -77,4 +77,4 @@ def test_gate_fails_clearly_when_the_bar_is_above_the_model(box):
     set_param(box, "gate.enforce", False)
     assert box.dvc("repro").returncode == 0
     assert json.loads((box.path / "metrics/gate.json").read_text()) == {"passed": False}
-    box.run("git", "checkout", "--", "params.yaml")
+    box.run("git", "checkout", "--", "params.yaml", "problems/telco.yaml")

@@ -48,8 +48,9 @@ def lock_hashes(box) -> dict[str, str]:
     }
 
 
-def set_param(box, dotted: str, value) -> None:
-    path = box.path / "params.yaml"
+def set_param(box, dotted: str, value, file: str = "params.yaml") -> None:
+    """Set key ``dotted`` of a params file of the sandbox (params.yaml, or the problem file)."""
+    path = box.path / file
     data = yaml.safe_load(path.read_text())
     *parents, leaf = dotted.split(".")
     node = data
@@ -71,8 +72,8 @@ def box(pipeline_copy):
     return pipeline_copy("e2e")
 
 
-def test_cold_repro_runs_every_stage_once(reproduced):
-    assert ran(reproduced.first_run) == COLD
+def test_cold_repro_runs_every_stage_once(pipeline_first_run):
+    assert ran(pipeline_first_run) == COLD
 
 
 def test_cold_repro_trains_a_model_good_enough(box):
@@ -102,6 +103,27 @@ def test_cold_repro_writes_a_stakeholder_report_that_renders_offline(box):
     assert len(seen["widths"]) == 5 and min(seen["widths"]) > 0, seen["widths"]
     assert f"at least {decision['threshold']:.2f}" in seen["text"]
     assert f"earn {test['profit_tuned_threshold']:.2f} per customer" in seen["text"]
+
+
+def test_cold_repro_writes_a_slide_deck_with_the_run_numbers(box):
+    from pptx import Presentation
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    decision = json.loads((box.path / "models/decision.json").read_text())
+    test = json.loads((box.path / "metrics/evaluate/metrics.json").read_text())["test"]
+    deck = Presentation(box.path / "reports/stakeholder/slides.pptx")
+    titles = [s.shapes.title.text for s in deck.slides]
+    assert len(titles) == 10 and titles[1] == "The problem and its economics", titles
+    pictures = [
+        shape
+        for s in deck.slides
+        for shape in s.shapes
+        if shape.shape_type == MSO_SHAPE_TYPE.PICTURE
+    ]
+    assert len(pictures) == 5  # the report's five figures
+    cover = " ".join(" ".join(sh.text_frame.text for sh in deck.slides[0].shapes).split())
+    assert f"at least {decision['threshold']:.2f}" in cover
+    assert f"{test['profit_tuned_threshold']:.2f} per customer" in cover
 
 
 def test_second_repro_runs_nothing(box):

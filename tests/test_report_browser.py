@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from churn.core.contract import TELCO
 from churn.report.page import render_report
 from churn.report.plots import draw_plots
 from tests.browser import evaluate, screenshot
+from tests.support.telco import PROBLEM, WORDS
 from tests.test_reporting import small_evidence
 from tests.test_reports_browser import assert_drawn
 
@@ -23,9 +23,9 @@ READER_VIEW = """{
 
 def test_stakeholder_report_renders_offline_with_its_key_numbers(tmp_path):
     ev = small_evidence(threshold=0.15)
-    pngs = draw_plots(ev, dpi=60)
+    pngs = draw_plots(ev, WORDS, dpi=60)
     # A real exploration PNG stands in for the box plots: one of the report's own plots.
-    html = render_report(ev, TELCO, pngs, boxplots=pngs["segments"])
+    html = render_report(ev, PROBLEM, pngs, boxplots=pngs["segments"])
     page = tmp_path / "report.html"
     page.write_text(html, encoding="utf-8")
 

@@ -8,15 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.core.contract import TELCO
 from churn.core.decision import Decision
 from churn.core.errors import ConfigError, DataError
 from churn.core.html import number
-from churn.core.params import ReportParams
+from churn.core.problem import parse_problem
 from churn.report.evidence import Evidence
 from churn.report.page import render_report
 from churn.report.plots import draw_plots
 from churn.report.segments import all_segments, join_predictions, segment_metrics
+from tests.support.sandbox import REPO_ROOT
+from tests.support.telco import PROBLEM, TELCO, WORDS
 
 
 def small_test_split() -> pd.DataFrame:
@@ -39,22 +40,22 @@ def test_segment_metrics_by_contract_match_hand_computed_values():
     # The contract's order of levels; "One year" has no customer here and is left out.
     assert [r["segment"] for r in rows] == ["Month-to-month", "Two year"]
     monthly, two_year = rows
-    assert monthly["customers"] == 4
-    assert monthly["churn_rate"] == 0.5
+    assert monthly["rows"] == 4
+    assert monthly["positive_rate"] == 0.5
     # churners 0.9, 0.6 vs stayers 0.7, 0.1: 3 of the 4 pairs ranked right
     assert monthly["roc_auc"] == 0.75
     assert monthly["contacted_share"] == 0.75  # 0.9, 0.6, 0.7 >= 0.5
-    assert monthly["churners_caught"] == 1.0
+    assert monthly["positives_reached"] == 1.0
     assert monthly["mean_probability"] == pytest.approx(0.575)
     # No churner: ROC-AUC and churners reached are undefined, not 0 or 1.
     assert two_year == {
         "segment": "Two year",
-        "customers": 2,
-        "churn_rate": 0.0,
+        "rows": 2,
+        "positive_rate": 0.0,
         "mean_probability": 0.4,
         "roc_auc": None,
         "contacted_share": 0.5,
-        "churners_caught": None,
+        "positives_reached": None,
     }
 
 
@@ -62,11 +63,11 @@ def test_segment_metrics_follow_the_threshold():
     df = small_test_split()
     seniors = {r["segment"]: r for r in segment_metrics(df, TELCO, "SeniorCitizen", 0.8)}
     assert seniors["Yes"]["contacted_share"] == 0.5  # only 0.9
-    assert seniors["Yes"]["churners_caught"] == 1.0
+    assert seniors["Yes"]["positives_reached"] == 1.0
     assert seniors["No"]["contacted_share"] == 0.0
-    assert seniors["No"]["churners_caught"] == 0.0
+    assert seniors["No"]["positives_reached"] == 0.0
     # Segments add up to the whole split.
-    assert sum(r["customers"] for r in seniors.values()) == len(df)
+    assert sum(r["rows"] for r in seniors.values()) == len(df)
 
 
 def test_all_segments_names_a_missing_column():
@@ -74,10 +75,11 @@ def test_all_segments_names_a_missing_column():
         all_segments(small_test_split(), TELCO, ["Contract", "InternetService"], 0.5)
 
 
-def test_report_params_reject_a_column_outside_the_contract():
-    params = ReportParams(segments=["Contract", "tenure"], dpi=100)
-    with pytest.raises(ConfigError, match=r"report\.segments \['tenure'\]"):
-        params.check_segments(TELCO)
+def test_segments_outside_the_contract_are_refused():
+    text = (REPO_ROOT / "problems" / "telco.yaml").read_text()
+    text = text.replace("segments: [Contract, SeniorCitizen", "segments: [Contract, tenure")
+    with pytest.raises(ConfigError, match=r"segments \['tenure'\] are not categorical"):
+        parse_problem(text, "problems/telco.yaml")
 
 
 def test_join_predictions_keeps_the_split_columns_and_adds_the_probability():
@@ -130,18 +132,19 @@ def small_evidence(threshold: float = 0.15, segments=None, default: float = 0.5)
         },
         stats={
             "rows": 7038,
-            "churned": 1869,
-            "churn_rate": 0.265558,
+            "positives": 1869,
+            "positive_rate": 0.265558,
             "categorical": {
                 "Contract": {
                     "levels": [
-                        {"value": "Month-to-month", "churn_rate": 0.427097, "count": 3875},
-                        {"value": "One year", "churn_rate": 0.112695, "count": 1473},
-                        {"value": "Two year", "churn_rate": 0.028319, "count": 1695},
+                        {"value": "Month-to-month", "positive_rate": 0.427097, "count": 3875},
+                        {"value": "One year", "positive_rate": 0.112695, "count": 1473},
+                        {"value": "Two year", "positive_rate": 0.028319, "count": 1695},
                     ]
                 }
             },
-            "numeric_by_churn": {"tenure": {"No": {"median": 38.0}, "Yes": {"median": 10.0}}},
+            "numeric": {"tenure": {"iqr": 46.0}},
+            "numeric_by_target": {"tenure": {"No": {"median": 38.0}, "Yes": {"median": 10.0}}},
         },
         train={
             "cv": {"folds": 5, "roc_auc_mean": 0.850297, "roc_auc_std": 0.00831},
@@ -182,12 +185,13 @@ def small_evidence(threshold: float = 0.15, segments=None, default: float = 0.5)
         segments=all_segments(df, TELCO, segments or ["Contract", "SeniorCitizen"], threshold),
         split_rows={"train": 4926, "validation": 1055, "test": 1057},
         default_threshold=default,
+        drivers=["Contract"],
     )
 
 
 def render_small(**kw) -> str:
     ev = small_evidence(**kw)
-    return render_report(ev, TELCO, draw_plots(ev, dpi=40), boxplots=b"\x89PNG")
+    return render_report(ev, PROBLEM, draw_plots(ev, WORDS, dpi=40), boxplots=b"\x89PNG")
 
 
 def visible_text(html: str) -> str:
@@ -258,7 +262,7 @@ def test_model_card_names_segments_whose_leavers_are_mostly_missed():
     df.loc[0, "churn"] = 1  # a two-year leaver scored 0.2: missed at threshold 0.5
     ev = small_evidence(threshold=0.5)
     ev = Evidence(**{**ev.__dict__, "segments": all_segments(df, TELCO, ["Contract"], 0.5)})
-    text = visible_text(render_report(ev, TELCO, draw_plots(ev, 40)))
+    text = visible_text(render_report(ev, PROBLEM, draw_plots(ev, WORDS, 40)))
     assert "fewer than half of the leavers in: Contract = Two year (0.0% of 1 leavers)" in text
     assert "fewer than half" not in visible_text(render_small())
 
@@ -294,7 +298,7 @@ def with_selection(best: str, winner: str) -> Evidence:
 
 
 def models_section(ev: Evidence) -> str:
-    html = render_report(ev, TELCO, draw_plots(ev, 40))
+    html = render_report(ev, PROBLEM, draw_plots(ev, WORDS, 40))
     return visible_text(html[html.index('id="models"') : html.index('id="decision"')])
 
 

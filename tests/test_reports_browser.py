@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from churn.core.contract import TELCO
 from churn.core.params import ExploreParams, ValidateParams
 from churn.explore.page import render_report
 from churn.explore.plots import PLOTS, draw_plots
@@ -14,6 +13,8 @@ from churn.explore.stats import summarize
 from churn.validate.report import render
 from churn.validate.suite import validate
 from tests.browser import evaluate, screenshot
+from tests.conftest import NEEDS
+from tests.support.telco import TELCO, WORDS
 
 STRICT = ValidateParams(
     min_rows=10, max_rows=1_000_000, max_blank_fraction=0.01, row_error_tolerance=0.0
@@ -50,9 +51,9 @@ def failing_report(telco_raw, tmp_path_factory):
     bad.loc[10, "Contract"] = "Three year"
     # A value that would be markup if the report did not escape it.
     bad.loc[20, "PaymentMethod"] = '<img src="x" onerror="document.title=1">'
-    summary = validate(bad, TELCO, STRICT, "data/raw/customers.parquet")
+    summary = validate(bad, TELCO, STRICT, "data/raw/customers.parquet", NEEDS)
     page = tmp_path_factory.mktemp("validation") / "raw.html"
-    page.write_text(render(summary, TELCO), encoding="utf-8")
+    page.write_text(render(summary, TELCO, "problems/telco.yaml"), encoding="utf-8")
     return summary, page
 
 
@@ -89,9 +90,9 @@ def test_failing_validation_report_shows_the_failures(failing_report, tmp_path):
 
 
 def test_passing_validation_report_lists_every_expectation(telco_raw, tmp_path):
-    summary = validate(telco_raw, TELCO, STRICT, "data/raw/customers.parquet")
+    summary = validate(telco_raw, TELCO, STRICT, "data/raw/customers.parquet", NEEDS)
     page = tmp_path / "raw.html"
-    page.write_text(render(summary, TELCO), encoding="utf-8")
+    page.write_text(render(summary, TELCO, "problems/telco.yaml"), encoding="utf-8")
     seen = evaluate(page, READER_VIEW)
     assert seen["verdict"] == f"PASSED: all {summary['evaluated']} expectations met on 7,043 rows"
     assert seen["failedCards"] == []
@@ -102,8 +103,11 @@ def test_passing_validation_report_lists_every_expectation(telco_raw, tmp_path):
     assert blank["column"] == "TotalCharges"
     assert "11 of 7,043 rows unexpected" in blank["text"]
     assert "telco_customer_churn.csv:490" in blank["text"]
-    (row_count,) = [r for r in seen["rows"] if r["expectation"].startswith("ExpectTableRowCount")]
-    assert "7,043" in row_count["text"]
+    counts = [r for r in seen["rows"] if r["expectation"] == "ExpectTableRowCountToBeBetween"]
+    assert [r["column"] for r in counts] == ["", "Churn", "Churn"]
+    assert "7,043" in counts[0]["text"]  # the table's rows, then the rows of each target class
+    assert "5,174 rows" in counts[1]["text"] and "'No' ×5,174" in counts[1]["text"]
+    assert "1,869 rows" in counts[2]["text"] and "'Yes' ×1,869" in counts[2]["text"]
     assert not seen["overflow"]
     assert_drawn(screenshot(page, tmp_path / "passing.png", width=1280, height=2400))
 
@@ -113,8 +117,18 @@ def test_eda_report_renders_offline_with_every_image(telco_clean, tmp_path):
         iqr_multiplier=1.5, histogram_bins=30, dpi=60, scatter_max_points=10_000, seed=42
     )
     page = tmp_path / "report.html"
-    pngs = draw_plots(telco_clean, TELCO, params)
-    page.write_text(render_report(summarize(telco_clean, TELCO, params), pngs, "clean"), "utf-8")
+    pngs = draw_plots(telco_clean, TELCO, WORDS, params)
+    page.write_text(
+        render_report(
+            summarize(telco_clean, TELCO, params),
+            pngs,
+            "clean",
+            TELCO,
+            WORDS,
+            "problems/telco.yaml",
+        ),
+        "utf-8",
+    )
     seen = evaluate(
         page,
         """{
@@ -132,7 +146,7 @@ def test_eda_report_renders_offline_with_every_image(telco_clean, tmp_path):
     for image in images:
         assert image["scheme"] == "data:image/png;base64", image
         assert image["loaded"] and image["width"] > 0, image
-    assert {image["alt"] for image in images} == {p.title for p in PLOTS}
-    assert "7,043 customers, 1,869 churned (26.5%)" in text
+    assert {image["alt"] for image in images} == {p.titled(WORDS)[0] for p in PLOTS}
+    assert "7,043 customers, 1,869 left (26.5%)" in text
     assert "Month-to-month" in text and "Electronic check" in text
     assert_drawn(screenshot(page, tmp_path / "eda.png", width=1280, height=3000), 64)

@@ -11,25 +11,23 @@ import pytest
 import yaml
 from sklearn.model_selection import cross_val_predict, cross_validate
 
-from churn.core.contract import TELCO as contract
 from churn.core.errors import ConfigError
 from churn.core.params import TrainParams, load
 from churn.evaluate.business import Economics
-from churn.featurize.table import build_feature_table
 from churn.train.cv import folds
 from churn.train.fit import family_rows, fit_model, training_metrics
 from churn.train.pipeline import build_head, engineered_inputs
 from churn.train.selection import FamilyScore, choose, compare, score_families
 from tests.support.sandbox import REPO_ROOT
+from tests.support.telco import DESIGN, feature_table
 
-EDGES = [12, 24, 48]
 #: Cheap families (a tree ensemble, a calibrated model and a plain linear one among them).
 FAST = ["logistic_regression", "svm", "decision_tree", "lightgbm"]
 
 
 @pytest.fixture(scope="module")
 def table(telco_clean):
-    return build_feature_table(telco_clean, contract, EDGES).iloc[:1500]
+    return feature_table(telco_clean).iloc[:1500]
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +37,13 @@ def params() -> TrainParams:
 
 def heads(params: TrainParams, families: list[str]) -> dict:
     return {
-        f: build_head(contract, f, params.family_params(f), params.seed, params.features)
+        f: build_head(DESIGN.columns, f, params.family_params(f), params.seed, params.features)
         for f in families
     }
 
 
 def test_scores_are_those_of_cross_validating_each_whole_pipeline(table, params):
-    X, y = engineered_inputs(table, contract), table[contract.label]
+    X, y = engineered_inputs(table, DESIGN.columns), table[DESIGN.label]
     scores = score_families(heads(params, FAST), X, y, 3, params.seed, n_jobs=2)
     assert list(scores) == FAST
     for family, head in heads(params, FAST).items():
@@ -60,7 +58,7 @@ def test_the_shared_steps_include_feature_selection(table, params):
     selecting = params.model_copy(
         update={"features": params.features.model_copy(update={"selection": "chi2", "k": 12})}
     )
-    X, y = engineered_inputs(table, contract), table[contract.label]
+    X, y = engineered_inputs(table, DESIGN.columns), table[DESIGN.label]
     family = ["logistic_regression", "decision_tree"]
     scores = score_families(heads(selecting, family), X, y, 3, params.seed)
     for name, head in heads(selecting, family).items():
@@ -70,7 +68,7 @@ def test_the_shared_steps_include_feature_selection(table, params):
 
 
 def test_scores_do_not_depend_on_the_number_of_threads(table, params):
-    X, y = engineered_inputs(table, contract), table[contract.label]
+    X, y = engineered_inputs(table, DESIGN.columns), table[DESIGN.label]
     one = score_families(heads(params, FAST), X, y, 3, params.seed, n_jobs=1)
     two = score_families(heads(params, FAST), X, y, 3, params.seed, n_jobs=2)
     for family in FAST:
@@ -128,7 +126,7 @@ def test_auto_fits_the_winner_and_records_every_family(table, params):
             ),
         }
     )
-    result = fit_model(table, contract, auto, EDGES)
+    result = fit_model(table, DESIGN, auto)
     assert result.choice is not None and result.family == result.choice.winner
     assert result.choice.best == "logistic_regression"  # a depth-6 tree is far behind
     assert type(result.model.named_steps["model"]).__name__ == "LogisticRegression"
@@ -152,7 +150,7 @@ def test_lightgbm_fits_give_the_same_bytes(table, params):
     dumps = []
     for _ in range(2):
         buffer = io.BytesIO()
-        joblib.dump(fit_model(table, contract, one, EDGES).model, buffer)
+        joblib.dump(fit_model(table, DESIGN, one).model, buffer)
         dumps.append(buffer.getvalue())
     assert dumps[0] == dumps[1]
 

@@ -10,10 +10,10 @@ import pytest
 
 from churn.collect.files import ParquetSource
 from churn.collect.snapshot import collect
-from churn.core.contract import TELCO
 from churn.core.errors import DataError
 from churn.core.lineage import SOURCE_FILE, SOURCE_LINE
 from tests.conftest import collect_csv, write_csv
+from tests.support.telco import TELCO
 
 
 def test_bundled_csv_is_kept_as_text_with_lineage(telco_raw, telco_text):

@@ -1,8 +1,7 @@
-"""sql source: a real SQLite database file read through SQLAlchemy."""
+"""sql source: real databases read through SQLAlchemy, a SQLite file and a PostgreSQL server."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -13,12 +12,14 @@ from churn.clean.rules import clean
 from churn.collect.snapshot import collect, fingerprint
 from churn.collect.sources import CollectParams
 from churn.collect.sql import SqlSource
-from churn.core.contract import TELCO
 from churn.core.errors import ConfigError, DataError
 from churn.core.lineage import SOURCE_FILE, SOURCE_LINE
 from churn.core.params import parse_section
-from tests.conftest import collect_params, run_stage
+from tests.conftest import PROBLEM_PARAMS, collect_csv, collect_params, run_stage
+from tests.support.databases import Database, Databases
+from tests.support.postgres import PASSWORD, PASSWORD_ROLE
 from tests.support.sandbox import environment
+from tests.support.telco import TELCO
 
 MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
 
@@ -33,22 +34,15 @@ def typed(text: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def make_database(path: Path, text: pd.DataFrame) -> Path:
-    """A SQLite file with a typed ``customers`` table and a ``batch_month`` per row."""
+def make_database(databases: Databases, name: str, text: pd.DataFrame) -> Database:
+    """A database with a typed ``customers`` table and a ``batch_month`` per row."""
     df = typed(text)
     df["batch_month"] = [MONTHS[i % len(MONTHS)] for i in range(len(df))]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    con = sqlite3.connect(path)
-    try:
-        df.to_sql("customers", con, index=False)
-    finally:
-        con.close()
-    return path
+    return databases.create(name, {"customers": df})
 
 
-def sql(db: Path, **settings) -> SqlSource:
-    return SqlSource.model_validate({"kind": "sql", "url": f"sqlite:///{db}", **settings})
+def sql(db: Database, **settings) -> SqlSource:
+    return SqlSource.model_validate({"kind": "sql", "url_env": db.url_env, **settings})
 
 
 def snapshot(src: SqlSource, tmp_path: Path) -> pd.DataFrame:
@@ -58,11 +52,12 @@ def snapshot(src: SqlSource, tmp_path: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory, telco_text) -> Path:
-    return make_database(tmp_path_factory.mktemp("db") / "crm.sqlite", telco_text)
+def database(sql_databases, telco_text) -> Database:
+    return make_database(sql_databases, "crm", telco_text)
 
 
-CONTRACT_QUERY = f"SELECT {', '.join(TELCO.names)} FROM customers"
+# Quoted: PostgreSQL folds unquoted names to lower case (customerID would be customerid).
+CONTRACT_QUERY = "SELECT " + ", ".join(f'"{c}"' for c in TELCO.names) + " FROM customers"
 
 
 def test_a_table_gives_the_same_clean_data_as_the_csv(tmp_path, database, telco_raw):
@@ -81,7 +76,7 @@ def test_a_table_gives_the_same_clean_data_as_the_csv(tmp_path, database, telco_
 def test_a_query_with_a_date_range_reads_those_batches(tmp_path, database):
     src = sql(
         database,
-        query=CONTRACT_QUERY + " WHERE batch_month BETWEEN :first AND :last ORDER BY customerID",
+        query=CONTRACT_QUERY + ' WHERE batch_month BETWEEN :first AND :last ORDER BY "customerID"',
         parameters={"first": "2024-02", "last": "2024-03"},
     )
     raw = snapshot(src, tmp_path)
@@ -91,7 +86,7 @@ def test_a_query_with_a_date_range_reads_those_batches(tmp_path, database):
 
 
 def test_a_query_with_no_rows_gives_an_empty_snapshot_with_columns(tmp_path, database):
-    src = sql(database, query=CONTRACT_QUERY + " WHERE 1 = 0 ORDER BY customerID")
+    src = sql(database, query=CONTRACT_QUERY + ' WHERE 1 = 0 ORDER BY "customerID"')
     raw = snapshot(src, tmp_path)
     assert len(raw) == 0 and list(raw.columns) == [*TELCO.names, SOURCE_FILE, SOURCE_LINE]
 
@@ -100,11 +95,12 @@ def test_a_missing_table_is_a_clear_error(tmp_path, database):
     with pytest.raises(DataError) as err:
         snapshot(sql(database, table="clients"), tmp_path)
     message = str(err.value)
-    assert "sql:clients" in message and "no such table: clients" in message
+    assert "sql:clients" in message
+    assert "no such table: clients" in message or 'relation "clients" does not exist' in message
     assert "Traceback" not in message
 
 
-def test_settings_are_checked(database):
+def test_settings_are_checked():
     def parse(**settings):
         return parse_section("collect", {"source": {"kind": "sql", **settings}}, CollectParams)
 
@@ -119,13 +115,13 @@ def test_settings_are_checked(database):
     assert "literal password" in str(err.value) and "hunter2" not in str(err.value)
 
 
-def test_fingerprint_follows_the_data(tmp_path, telco_text):
-    db = make_database(tmp_path / "f.sqlite", telco_text.head(50))
+def test_fingerprint_follows_the_data(sql_databases, telco_text):
+    db = make_database(sql_databases, "f", telco_text.head(50))
     src = sql(db, table="customers")
     first = fingerprint(src)
     assert fingerprint(src) == first
-    with sqlite3.connect(db) as con:
-        con.execute("UPDATE customers SET tenure = tenure + 1 WHERE rowid = 7")
+    seventh = telco_text["customerID"][6]
+    db.execute(f"""UPDATE customers SET tenure = tenure + 1 WHERE "customerID" = '{seventh}'""")
     assert fingerprint(src) != first
     cheap = sql(
         db, table="customers", fingerprint_query="SELECT count(*), sum(tenure) FROM customers"
@@ -136,10 +132,10 @@ def test_fingerprint_follows_the_data(tmp_path, telco_text):
 
 
 def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_path, database):
-    url = f"sqlite:///{database}"
-    env = {**environment(), "CHURN_DB_URL": url}
+    env = {**environment(), "CHURN_DB_URL": database.url}
     params = {
-        "collect": collect_params({"kind": "sql", "url_env": "CHURN_DB_URL", "table": "customers"})
+        "problem": PROBLEM_PARAMS,
+        "collect": collect_params({"kind": "sql", "url_env": "CHURN_DB_URL", "table": "customers"}),
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     state = run_stage("collect.source_state", tmp_path, env, "--output", "state.json")
@@ -151,7 +147,7 @@ def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_pat
         (tmp_path / "state.json").read_text(),
         result.stderr + result.stdout + state.stderr + state.stdout,
     ):
-        assert str(database) not in blob and "crm.sqlite" not in blob
+        assert not [text for text in database.reveals if text in blob]
 
     # A server database with a password from the environment: the password is never shown,
     # whether the driver is missing or the server cannot be reached.
@@ -167,3 +163,82 @@ def test_the_database_url_comes_from_the_environment_and_appears_nowhere(tmp_pat
     assert "pw-19af-secret" not in failed.stderr + failed.stdout
     assert "Traceback" not in failed.stderr
     assert "psycopg" in failed.stderr or "reading the database failed" in failed.stderr
+
+
+EVERY_TYPE = """
+CREATE EXTENSION hstore;
+CREATE TYPE plan AS ENUM ('basic', 'premium');
+CREATE TABLE readings (
+    "customerID" text PRIMARY KEY, amount numeric(10, 2), ratio numeric, small real,
+    wide double precision, flag boolean, seen timestamp, seen_tz timestamptz, day date,
+    at time, span interval, doc json, docb jsonb, tags text[], counts int[], id uuid,
+    raw bytea, note text, big bigint, attrs hstore, tier plan
+);
+INSERT INTO readings VALUES
+    ('0001-A', 1889.5, 1.10, 29.85, 0.1, true, '2024-01-15 10:30:00', '2024-01-15 10:30+02',
+     '2024-01-15', '10:30', '1 day 2 hours', '{"a": 1, "b": [1,2]}', '{"b": 2}', '{x,"y z"}',
+     '{1,NULL}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\xdeadbeef', 'é, "quoted"',
+     9007199254740993, 'k=>1, "x y"=>NULL', 'premium'),
+    ('0002-B', 0, 'NaN', 'Infinity', '-Infinity', false, '2024-01-15 10:30:00.123456',
+     'infinity', '-infinity', '23:59:59.5', '-3 mons', 'null', '[]', '{}', '{}', NULL, '', '',
+     -1, '', 'basic'),
+    ('0003-C', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+"""
+
+
+@pytest.mark.postgres
+def test_each_value_is_the_text_of_the_servers_own_csv_export(
+    tmp_path, monkeypatch, postgres_cluster
+):
+    """Whatever a column's type, the snapshot holds what COPY ... CSV writes for it."""
+    name = postgres_cluster.create_database("every_type")
+    with postgres_cluster.admin(name) as conn:
+        conn.execute(EVERY_TYPE)
+        export = (
+            'COPY (SELECT * FROM readings ORDER BY "customerID") TO STDOUT (FORMAT csv, HEADER)'
+        )
+        with conn.cursor().copy(export) as copy:
+            (tmp_path / "export.csv").write_bytes(b"".join(bytes(block) for block in copy))
+    monkeypatch.setenv("CHURN_TEST_DB_URL", postgres_cluster.url(name))
+    # Two rows per block: the rows come through a server-side cursor, in several blocks.
+    src = SqlSource(kind="sql", url_env="CHURN_TEST_DB_URL", table="readings", chunk_rows=2)
+    from_sql = snapshot(src, tmp_path).drop(columns=[SOURCE_FILE, SOURCE_LINE])
+    from_csv = collect_csv(tmp_path / "export.csv", tmp_path).drop(
+        columns=[SOURCE_FILE, SOURCE_LINE]
+    )
+    pd.testing.assert_frame_equal(from_sql, from_csv)
+    assert from_sql["flag"].tolist() == ["t", "f", ""]
+    assert from_sql["amount"].tolist() == ["1889.50", "0.00", ""]
+
+
+@pytest.mark.postgres
+def test_a_password_from_the_environment_may_hold_any_character(
+    tmp_path, monkeypatch, postgres_cluster
+):
+    """``${VAR}`` in the URL's password: @ : / ? % # & + reach the server as they are."""
+    name = postgres_cluster.create_database("password")
+    with postgres_cluster.admin(name) as conn:
+        conn.execute(
+            """CREATE TABLE customers ("customerID" text); INSERT INTO customers VALUES ('a')"""
+        )
+    url = postgres_cluster.url(name, user=PASSWORD_ROLE, password="${CHURN_TEST_DB_PASSWORD}")
+    src = SqlSource(kind="sql", url=url, table="customers")
+    monkeypatch.setenv("CHURN_TEST_DB_PASSWORD", PASSWORD)
+    assert snapshot(src, tmp_path)["customerID"].tolist() == ["a"]
+
+    # A wrong one is refused by the server, and no part of it is shown.
+    monkeypatch.setenv("CHURN_TEST_DB_PASSWORD", "wrong@secret/guess")
+    with pytest.raises(DataError) as err:
+        snapshot(src, tmp_path)
+    message = str(err.value)
+    assert f'password authentication failed for user "{PASSWORD_ROLE}"' in message
+    assert not [part for part in ("wrong", "secret", "guess") if part in message]
+
+
+def test_a_table_may_be_named_with_its_schema(tmp_path, database):
+    """``crm.customers`` is the table customers in the schema crm, not a table named so."""
+    schema = {"sqlite": "main", "postgresql": "public"}[database.kind]
+    raw = snapshot(sql(database, table=f"{schema}.customers"), tmp_path)
+    assert len(raw) == 7043
+    assert raw[SOURCE_FILE].unique().tolist() == [f"sql:{schema}.customers"]

@@ -6,23 +6,21 @@ import numpy as np
 import pytest
 from sklearn.model_selection import StratifiedKFold
 
-from churn.core.contract import TELCO as contract
 from churn.core.errors import ConfigError
 from churn.core.params import RangeSpec, TrainParams, TuningParams, load
 from churn.evaluate.metrics import classification_metrics
-from churn.featurize.table import build_feature_table
 from churn.train.families import PARAM_PREFIX
 from churn.train.fit import fit_model
-from churn.train.pipeline import build_pipeline, chi2_shifted
+from churn.train.pipeline import build_pipeline, chi2_shifted, design_for
 from churn.train.tuning import IntLogUniform, distribution, grid_values, search
 from tests.support.sandbox import REPO_ROOT
-
-EDGES = [12, 24, 48]
+from tests.support.telco import DESIGN, PROBLEM, feature_table
+from tests.support.telco import TELCO as contract
 
 
 @pytest.fixture(scope="module")
 def table(telco_clean):
-    return build_feature_table(telco_clean, contract, EDGES)
+    return feature_table(telco_clean)
 
 
 @pytest.fixture(scope="module")
@@ -40,21 +38,26 @@ def variant(params: TrainParams, **changes) -> TrainParams:
     )
 
 
+def with_expand(columns: list[str]):
+    """The Telco design with the problem file's ``features.expand`` set to ``columns``."""
+    return design_for(contract, PROBLEM.features.model_copy(update={"expand": columns}))
+
+
 @pytest.mark.parametrize(
-    "features",
+    ("features", "expand"),
     [
-        {"expansion": "none"},
-        {"expansion": "splines", "expand_columns": ["tenure"], "n_knots": 4},
-        {"expansion": "interactions", "expand_columns": ["tenure", "MonthlyCharges"]},
-        {"expansion": "polynomial", "expand_columns": ["tenure", "num_services"], "degree": 3},
-        {"selection": "mutual_info", "k": 10},
-        {"selection": "chi2", "k": 10},
-        {"selection": "model", "k": 10},
+        ({"expansion": "none"}, []),
+        ({"expansion": "splines", "n_knots": 4}, ["tenure"]),
+        ({"expansion": "interactions"}, ["tenure", "MonthlyCharges"]),
+        ({"expansion": "polynomial", "degree": 3}, ["tenure", "num_services"]),
+        ({"selection": "mutual_info", "k": 10}, ["tenure"]),
+        ({"selection": "chi2", "k": 10}, ["tenure"]),
+        ({"selection": "model", "k": 10}, ["tenure"]),
     ],
 )
-def test_feature_steps_fit_inside_the_pipeline(table, params, features):
+def test_feature_steps_fit_inside_the_pipeline(table, params, features, expand):
     train_part, holdout = table.iloc[:2500], table.iloc[2500:4000]
-    result = fit_model(train_part, contract, variant(params, features=features), EDGES)
+    result = fit_model(train_part, with_expand(expand), variant(params, features=features))
     probability = result.model.predict_proba(contract.inputs(holdout))[:, 1]
     assert classification_metrics(holdout["churn"], probability, 0.5)["roc_auc"] > 0.8
     steps = dict(result.model.steps)
@@ -70,10 +73,14 @@ def test_feature_steps_fit_inside_the_pipeline(table, params, features):
 
 
 def test_expansion_needs_numeric_columns(params):
-    bad = params.features.model_copy(update={"expansion": "splines", "expand_columns": ["gender"]})
-    with pytest.raises(ConfigError, match=r"expand_columns: \['gender'\]"):
+    splines = params.features.model_copy(update={"expansion": "splines"})
+    with pytest.raises(ConfigError, match=r"features.expand .*\['gender'\]"):
         build_pipeline(
-            contract, "logistic_regression", params.logistic_regression.model_dump(), 0, EDGES, bad
+            with_expand(["gender"]),
+            "logistic_regression",
+            params.logistic_regression.model_dump(),
+            0,
+            splines,
         )
 
 
@@ -85,17 +92,17 @@ def test_chi2_shift_accepts_negative_columns():
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
 def test_calibration_wraps_the_fitted_model_and_takes_plain_records(table, params, method):
-    result = fit_model(table.iloc[:2500], contract, variant(params, calibration=method), EDGES)
+    result = fit_model(table.iloc[:2500], DESIGN, variant(params, calibration=method))
     p = result.model.predict_proba(contract.inputs(table.iloc[2500:3000]))[:, 1]
     assert p.min() >= 0 and p.max() <= 1
     assert type(result.model.named_steps["model"]).__name__ == "CalibratedClassifierCV"
-    assert type(result.model.steps[0][1]).__name__ == "ChurnFeatures"
+    assert type(result.model.steps[0][1]).__name__ == "FeatureStep"
 
 
 @pytest.mark.parametrize("kernel", ["linear", "rbf"])
 def test_svm_kernels_give_probabilities(table, params, kernel):
     svm = params.svm.model_copy(update={"kernel": kernel, "C": 0.5})
-    result = fit_model(table.iloc[:1500], contract, variant(params, model="svm", svm=svm), EDGES)
+    result = fit_model(table.iloc[:1500], DESIGN, variant(params, model="svm", svm=svm))
     p = result.model.predict_proba(contract.inputs(table.iloc[1500:2500]))[:, 1]
     assert classification_metrics(table["churn"].iloc[1500:2500], p, 0.5)["roc_auc"] > 0.75
 
@@ -130,7 +137,7 @@ def test_each_search_method_is_deterministic_and_picks_its_best(table, params, m
 
     def run():
         pipe = build_pipeline(
-            contract, "logistic_regression", params.logistic_regression.model_dump(), 0, EDGES
+            DESIGN, "logistic_regression", params.logistic_regression.model_dump(), 0
         )
         return search(pipe, X, y, SPACE, "model__", "logistic_regression", tuning, cv, 0)
 
@@ -148,9 +155,8 @@ def test_tuned_params_end_up_in_the_fitted_model(table, params):
     space = {**params.search_space, "decision_tree": {"max_depth": [2, 3, 4]}}
     result = fit_model(
         table.iloc[:1500],
-        contract,
+        DESIGN,
         variant(params, model="decision_tree", tuning=tuning, search_space=space),
-        EDGES,
     )
     depth = result.model.named_steps["model"].max_depth
     assert depth == result.params["max_depth"] == result.search.best.params["max_depth"]
@@ -163,9 +169,8 @@ def test_svm_search_reaches_the_wrapped_estimator(table, params):
     space = {**params.search_space, "svm": {"C": [0.01, 0.1]}}
     result = fit_model(
         table.iloc[:1200],
-        contract,
+        DESIGN,
         variant(params, model="svm", tuning=tuning, search_space=space),
-        EDGES,
     )
     assert result.params["C"] == result.model.named_steps["model"].estimator.C
 
@@ -175,15 +180,13 @@ def test_unknown_or_missing_search_space_is_a_clear_error(table, params):
     with pytest.raises(ConfigError, match=r"search_space\.logistic_regression: unknown .*'gamma'"):
         fit_model(
             table.iloc[:500],
-            contract,
+            DESIGN,
             variant(params, tuning={"method": "grid"}, search_space=bad),
-            EDGES,
         )
     empty = {k: v for k, v in params.search_space.items() if k != "logistic_regression"}
     with pytest.raises(ConfigError, match="missing or empty"):
         fit_model(
             table.iloc[:500],
-            contract,
+            DESIGN,
             variant(params, tuning={"method": "bayes"}, search_space=empty),
-            EDGES,
         )

@@ -17,22 +17,20 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from churn.core.contract import TELCO
 from churn.core.params import ServeParams, load
 from churn.serve import model_source
 from churn.serve.app import create_app
+from tests.conftest import PIPELINE_TAG
 from tests.support import sandbox
 
-TAG = "churn-v1"
+#: The tag of the trained model that the revision tests serve.
+TAG = PIPELINE_TAG
 
 
 @pytest.fixture(scope="session")
-def served_repo(pipeline_copy) -> sandbox.Sandbox:
+def served_repo(pipeline_repo) -> sandbox.Sandbox:
     """A copy of the repository where `dvc repro` ran and the result is committed and tagged."""
-    box = pipeline_copy("serving")
-    box.commit("trained model")
-    box.run("git", "tag", TAG)
-    return box
+    return pipeline_repo
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +56,7 @@ def log_path(tmp_path) -> Path:
 @pytest.fixture
 def client(served_model, serve_settings, log_path) -> Iterator[TestClient]:
     """The real app in-process (lifespan run: prediction log open)."""
-    app = create_app(served_model, TELCO, serve_settings, log_path)
+    app = create_app(served_model, serve_settings, log_path)
     with TestClient(app) as c:
         yield c
 
@@ -85,6 +83,10 @@ class Server:
     def __init__(self, root: Path, log: Path, *extra: str) -> None:
         self.port = free_port()
         self.log = log
+        # The server's output goes to a file: a pipe nobody reads would block it when full.
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.output_path = log.with_name(log.name + ".out")
+        self._output = self.output_path.open("w")
         self.proc = subprocess.Popen(
             [
                 *(sys.executable, "-m", "churn.serve", "--root", str(root)),
@@ -92,14 +94,14 @@ class Server:
                 *("--log-level", "warning", *extra),
             ],
             env=sandbox.environment(),
-            stdout=subprocess.PIPE,
+            stdout=self._output,
             stderr=subprocess.STDOUT,
             text=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"the server exited:\n{self.proc.stdout.read()}")
+                raise AssertionError(f"the server exited:\n{self.output()}")
             try:
                 if get(self.port, "/ready", timeout=1)[0] == 200:
                     return
@@ -124,6 +126,10 @@ class Server:
         finally:
             conn.close()
 
+    def output(self) -> str:
+        """What the server has written to stdout and stderr so far."""
+        return self.output_path.read_text(errors="replace")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -132,6 +138,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._output.close()
 
 
 @pytest.fixture(scope="module")
@@ -142,10 +149,11 @@ def server(served_repo, tmp_path_factory) -> Iterator[Server]:
 
 
 def copy_for_start(served_repo, destination: Path) -> Path:
-    """The files the service reads at start (params, pipeline, lock, metrics, model, decision)
-    in a fresh folder."""
+    """The files the service reads at start (params, problem, pipeline, lock, metrics, model,
+    decision) in a fresh folder."""
     for rel in (
         "params.yaml",
+        "problems/telco.yaml",
         "dvc.yaml",
         "dvc.lock",
         "models/model.joblib",

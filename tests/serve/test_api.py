@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from churn.core.artifacts import ArtifactError
-from churn.core.contract import TELCO as contract
 from churn.serve import model_source, predictor
 from churn.serve.prediction_log import read
 from tests.serve.conftest import TAG, copy_for_start
 from tests.support import sandbox
+from tests.support.telco import TELCO as contract
 
 pytestmark = pytest.mark.e2e
 

@@ -8,6 +8,7 @@ import tempfile
 import pytest
 
 from tests import browser
+from tests.support.telco import WORDS
 
 pytestmark = pytest.mark.e2e
 
@@ -38,4 +39,4 @@ def test_docs_render_offline(server, page):
     html = dom(server.url + page)
     # Rendered by the bundled Swagger UI / ReDoc from /openapi.json: operations are listed.
     assert "/predict/batch" in html, html[:2000]
-    assert "Churn prediction service" in html
+    assert f"{WORDS.name} prediction service" in html

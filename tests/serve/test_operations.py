@@ -24,12 +24,12 @@ import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from churn.core.contract import TELCO as contract
 from churn.core.errors import ChurnError
 from churn.serve import model_source
 from tests.serve.conftest import Server, copy_for_start, free_port, get
 from tests.support import sandbox
 from tests.support.sandbox import REPO_ROOT
+from tests.support.telco import TELCO as contract
 
 PROMETHEUS_DIR = REPO_ROOT / "deploy" / "prometheus"
 RULES = PROMETHEUS_DIR / "alerts.yml"

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from churn.core.contract import TELCO as contract
 from churn.serve.prediction_log import PredictionLog, PredictionLogError, names, read
+from tests.support.telco import TELCO as contract
 
 NAMES = names(contract)
 

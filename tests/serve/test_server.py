@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from churn.core.contract import TELCO as contract
 from churn.serve.prediction_log import read
 from tests.serve.conftest import Server, get
+from tests.support.telco import TELCO as contract
 
 pytestmark = pytest.mark.e2e
 

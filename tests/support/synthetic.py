@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from churn.core.contract import TELCO
+from tests.support.telco import TELCO
 
 
 def unique_ids(count: int) -> pa.Array:

@@ -12,18 +12,19 @@ from pathlib import Path
 
 from churn.clean.rules import check_quarantine_gate, clean
 from churn.core.cli import log, parser, run
-from churn.core.contract import TELCO
 from churn.core.errors import DataError
 from churn.core.io import read_parquet, write_json, write_parquet
 from churn.core.params import CleanParams, load
+from churn.core.problem import load_problem
 from churn.validate.messages import CLEAN_ADVICE, describe_failures
 from churn.validate.suite import validate_clean
 
 
 def main(args) -> None:
     params = load(CleanParams)
+    contract = load_problem().contract
     raw = read_parquet(args.input)
-    cleaned, quarantine, report = clean(raw, TELCO, source=str(args.input))
+    cleaned, quarantine, report = clean(raw, contract, source=str(args.input))
     write_parquet(cleaned, args.output)
     write_parquet(quarantine, args.quarantine)
     write_json(report.as_metrics(), args.metrics)
@@ -35,10 +36,10 @@ def main(args) -> None:
         report.exact_duplicates_removed,
         report.repairs,
     )
-    summary = validate_clean(cleaned, TELCO, data=str(args.output))
+    summary = validate_clean(cleaned, contract, data=str(args.output))
     write_json(summary, args.summary)
     if not summary["success"]:
-        raise DataError(describe_failures(summary, TELCO, list(cleaned.columns), CLEAN_ADVICE))
+        raise DataError(describe_failures(summary, contract, list(cleaned.columns), CLEAN_ADVICE))
     log.info("the clean table meets all %s contract expectations", summary["evaluated"])
     check_quarantine_gate(report, params.max_quarantine_fraction, str(args.input))
 

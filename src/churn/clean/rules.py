@@ -11,6 +11,7 @@ so that ``rows_in == rows_clean + rows_quarantined + exact_duplicates_removed``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,12 +90,26 @@ def _row_problems(raw: pd.DataFrame, parsed: pd.DataFrame, contract: Contract) -
             flag((value < col.minimum) | (value > col.maximum), f"out_of_range:{col.name}")
             if col.kind is Kind.INTEGER:
                 flag(value.notna() & (value != value.round()), f"not_integer:{col.name}")
-    # A blank TotalCharges is only explainable for a customer in their first month.
-    blank_total = raw["TotalCharges"].astype(str).str.strip() == ""
-    flag(blank_total & (parsed["tenure"] > 0), "missing:TotalCharges")
+    # A blank the contract repairs is only explainable where its condition holds (for
+    # Telco: a blank TotalCharges belongs to a customer in their first month).
+    for col in contract.columns:
+        if col.blank is not None and col.blank.when:
+            blank = raw[col.name].astype(str).str.strip() == ""
+            flag(blank & ~_condition(raw, parsed, contract, col.blank.when), f"missing:{col.name}")
     bad = reasons != ""
     reasons[bad] = [r[1:] for r in reasons[bad]]  # drop the leading ';'
     return pd.Series(reasons, index=raw.index, dtype="str")
+
+
+def _condition(
+    raw: pd.DataFrame, parsed: pd.DataFrame, contract: Contract, when: Mapping[str, object]
+) -> pd.Series:
+    """Rows where every column of ``when`` has its value (parsed, for numeric columns)."""
+    holds = pd.Series(True, index=raw.index)
+    for name, value in when.items():
+        column = parsed[name] if contract.by_name[name].numeric else raw[name]
+        holds &= (column == value).fillna(False).astype(bool)
+    return holds
 
 
 def clean(
@@ -150,9 +165,11 @@ def clean(
     if bad.any():  # a take over every column: skipped when nothing is quarantined
         text, good = text.loc[keep], parsed.loc[keep]
     good = text.assign(**{name: good[name] for name in parsed.columns})
-    filled = text["TotalCharges"].astype(str).str.strip() == ""
-    good.loc[filled, "TotalCharges"] = 0.0
-    report.repairs["TotalCharges_blank_set_to_0_for_new_customers"] = int(filled.sum())
+    for col in contract.columns:
+        if col.blank is not None:  # the blanks left are those the contract explains
+            filled = text[col.name].astype(str).str.strip() == ""
+            good.loc[filled, col.name] = col.blank.value
+            report.repairs[f"{col.name}_blank_{col.blank.repair}"] = int(filled.sum())
     for col in contract.columns:
         if col.aliases:
             recoded = text[col.name].isin(col.aliases.keys())

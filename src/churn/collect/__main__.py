@@ -10,11 +10,14 @@ from churn.collect.snapshot import collect
 from churn.collect.sources import CollectParams
 from churn.core.cli import log, parser, run
 from churn.core.params import load
+from churn.core.problem import load_problem
 
 
 def main(args) -> None:
     params = load(CollectParams)
-    rows = collect(params.source, args.output)
+    contract = load_problem().contract
+    made_id = contract.id_column if contract.made_id else None
+    rows = collect(params.source, args.output, make_id=made_id)
     log.info(
         "collected %s rows from %s (%s) into %s",
         f"{rows:,}",

@@ -10,14 +10,37 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from churn.collect.base import Source
 from churn.core import lineage
+from churn.core.problem import row_ids
+
+#: Separates the fields of a row when its identifier is made from its text.
+_FIELD_SEPARATOR = "\x1f"
 
 
-def collect(source: Source, output: Path, root: Path = Path(".")) -> int:
-    """Write the raw snapshot of ``source`` to the Parquet file ``output``; return its row count."""
+def with_row_id(batch: pa.RecordBatch, name: str) -> pa.RecordBatch:
+    """``batch`` with a first column ``name``: each row's id, a digest of its source text.
+
+    For a unit with no identifier (the problem file's ``unit.id: null``): the same row
+    always gets the same id, wherever and whenever it is read, so identical rows are
+    exact duplicates for clean and the splits stay seeded by content.
+    """
+    data = [c for c in batch.schema.names if c not in lineage.COLUMNS]
+    rows = zip(*(batch.column(c).to_pylist() for c in data), strict=True)
+    ids = pa.array(row_ids([_FIELD_SEPARATOR.join(r) for r in rows]), pa.string())
+    return pa.RecordBatch.from_arrays([ids, *batch.columns], names=[name, *batch.schema.names])
+
+
+def collect(
+    source: Source, output: Path, root: Path = Path("."), make_id: str | None = None
+) -> int:
+    """Write the raw snapshot of ``source`` to the Parquet file ``output``; return its row count.
+
+    With ``make_id``, every row gets that identifier column (see ``with_row_id``).
+    """
     output.parent.mkdir(parents=True, exist_ok=True)
     writer: pq.ParquetWriter | None = None
     rows = 0
@@ -25,6 +48,8 @@ def collect(source: Source, output: Path, root: Path = Path(".")) -> int:
     try:
         origin = {lineage.METADATA_KEY: source.describe().encode()}
         for batch in source.blocks(root):
+            if make_id:
+                batch = with_row_id(batch, make_id)
             if writer is None:
                 schema = batch.schema.with_metadata(origin)
                 writer = pq.ParquetWriter(tmp, schema, compression="snappy")
@@ -35,6 +60,8 @@ def collect(source: Source, output: Path, root: Path = Path(".")) -> int:
             empty = source.empty_schema(root)
             if empty is None:  # pragma: no cover - every kind yields a batch or has a schema
                 raise RuntimeError(f"{source.kind} source yielded no batch and has no schema")
+            if make_id:
+                empty = pa.schema([pa.field(make_id, pa.string()), *empty])
             writer = pq.ParquetWriter(tmp, empty.with_metadata(origin), compression="snappy")
     finally:
         if writer is not None:

@@ -3,8 +3,11 @@
 The URL comes from the environment (``url_env``, or ``${VAR}`` references in
 ``url``); it is never logged, and every error message is scrubbed of it. Each
 value becomes text as a CSV export would write it (NULL becomes a blank), so the
-raw snapshot has the same shape whatever the source. Lineage: the file is
-``sql:<table>`` or ``sql:query-<hash>``, the line is the row number (from 1).
+raw snapshot has the same shape whatever the source. From PostgreSQL (psycopg)
+that text is the server's own, exactly what ``COPY ... CSV`` writes: a timestamp,
+a boolean, a JSON document, an array or an infinite date is never turned into a
+Python object and back. Lineage: the file is ``sql:<table>`` or
+``sql:query-<hash>``, the line is the row number (from 1).
 
 SQLAlchemy is imported only when a database is read: collecting a file does not
 pay for it.
@@ -13,16 +16,19 @@ pay for it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 import pyarrow as pa
 from pydantic import Field, model_validator
 
 from churn.collect.base import Source, with_lineage
 from churn.collect.credentials import (
+    ENV_REFERENCE,
     Resolved,
     from_environment,
     masked_logs,
@@ -90,22 +96,77 @@ class SqlSource(Source):
 
 
 def database_url(source: SqlSource) -> Resolved:
-    """The URL with its environment references substituted (secret: never print it)."""
+    """The URL with its environment references substituted (secret: never print it).
+
+    A whole URL in ``url_env`` is taken as it is: like any URL, it must percent-encode
+    the special characters of its password (``@`` as ``%40``).
+    """
     if source.url_env:
         url = variable(source.url_env, "collect.source.url_env")
     else:
-        url = from_environment(source.url or "", "collect.source.url")
+        url = _substituted(source.url or "", "collect.source.url")
     return Resolved(url, [*url.secrets, *url_secrets(url)])
 
 
+def _substituted(template: str, what: str) -> Resolved:
+    """``template`` with its ``${VAR}`` references replaced by the variables' values.
+
+    In the user name and password the value is percent-encoded: a password is any
+    text, and a raw ``@``, ``:``, ``/``, ``?``, ``#`` or ``%`` would cut the URL
+    elsewhere (and show a piece of the password as a host or port in the error).
+    Elsewhere (host, port, database, query) the value is put in as written, so that
+    a variable may hold ``db.internal:5432``.
+    """
+    scheme, sep, rest = template.partition("://")
+    if not sep:
+        return from_environment(template, what)
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    userinfo, at, _ = authority.rpartition("@")
+    secrets: list[str] = []
+
+    def encoded(match: re.Match[str]) -> str:
+        value = from_environment(match.group(0), what)
+        secrets.extend(value.secrets)
+        return quote(value, safe="")
+
+    head = scheme + sep + ENV_REFERENCE.sub(encoded, userinfo) + at
+    tail = from_environment(rest[len(userinfo + at) :], what)
+    return Resolved(head + tail, [*secrets, *tail.secrets])
+
+
 def statement(source: SqlSource) -> sa.Executable:
-    """The SELECT to run: the configured query, or the whole table in key order."""
+    """The SELECT to run: the configured query, or the whole table in key order.
+
+    ``schema.table`` names a table in a schema (PostgreSQL's ``crm.customers``).
+    """
     import sqlalchemy as sa
 
     if source.query is not None:
         return sa.text(source.query).bindparams(**source.parameters)
-    table = sa.table(source.table or "")
+    schema, _, name = (source.table or "").rpartition(".")
+    table = sa.table(name, schema=schema or None)
     return sa.select(sa.text("*")).select_from(table).order_by(sa.column(source.order_by))
+
+
+def _server_text(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Have psycopg hand over every value as PostgreSQL's text for it, parsing nothing.
+
+    psycopg turns values into Python objects that print differently from the
+    server's export (``true`` for ``t``, ``2024-01-15T10:30:00`` for
+    ``2024-01-15 10:30:00``, a Python dict for JSON) or that cannot hold them at all
+    (``infinity`` as a date fails the whole read). The loaders are the cursor's own,
+    so nothing else on the connection is affected. Other drivers go through ``_text``.
+    """
+    adapters = getattr(cursor, "adapters", None)
+    if adapters is None or not type(cursor).__module__.startswith("psycopg"):
+        return
+    from psycopg import postgres
+    from psycopg.types.string import TextLoader
+
+    for info in postgres.types:
+        for oid in (info.oid, info.array_oid):
+            if oid:
+                adapters.register_loader(oid, TextLoader)
 
 
 def _text(value: Any) -> str:
@@ -137,7 +198,9 @@ def engine_for(source: SqlSource) -> tuple[sa.Engine, Resolved]:
 
     url = database_url(source)
     try:
-        return sa.create_engine(url), url
+        # With psycopg, SQLAlchemy's own hstore loader would return a dict (see _server_text).
+        psycopg = sa.make_url(url).get_driver_name() == "psycopg"
+        engine = sa.create_engine(url, **({"use_native_hstore": False} if psycopg else {}))
     except sa_exc.NoSuchModuleError as exc:
         raise ConfigError(
             f"collect.source: no SQLAlchemy driver for this URL ({redact(str(exc), url.secrets)}): "
@@ -149,6 +212,8 @@ def engine_for(source: SqlSource) -> tuple[sa.Engine, Resolved]:
         raise ConfigError(
             f"collect.source: the database URL is not valid ({redact(str(exc), url.secrets)})"
         ) from None
+    sa.event.listen(engine, "before_cursor_execute", _server_text)
+    return engine, url
 
 
 def _failure(exc: Exception, where: str, secrets: Sequence[str]) -> DataError:

@@ -2,11 +2,13 @@
 
 Validation (the Great Expectations suites), cleaning, feature engineering, the
 model's input columns, exploration, the report, the prediction API's request
-schema and the tests are all built from a ``Contract``, so a new category or a
-changed range is edited in one place (``TELCO`` below, for the worked example).
+schema, monitoring and the tests are all built from a ``Contract``. It is written
+in the problem file (``problems/telco.yaml`` for the worked example) and built by
+``churn.core.problem``, so a new category or a changed range is edited in one place.
 
 Raw data keeps the source's text exactly (every column a string); the contract
-says how each column's text is parsed and which parsed values are allowed.
+says how each column's text is parsed, which parsed values are allowed, and which
+known dirt is repaired rather than quarantined.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported by the methods that need it: collect does not
+    import pandas as pd
 
 
 class Kind(StrEnum):
@@ -26,6 +28,26 @@ class Kind(StrEnum):
     CATEGORY = "category"
     INTEGER = "integer"
     NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class BlankRule:
+    """A blank raw value that is not an error: it means ``value`` when ``when`` holds.
+
+    ``when`` maps another column to the value it must have (e.g. ``{"tenure": 0}``: a
+    brand-new customer has no charges yet); an empty ``when`` accepts every blank.
+    Cleaning repairs such blanks to ``value`` and counts them under ``name``; a blank
+    where ``when`` does not hold is quarantined as missing.
+    """
+
+    value: float | str
+    name: str
+    when: Mapping[str, float | str] = field(default_factory=dict)
+
+    @property
+    def repair(self) -> str:
+        """The key under which cleaning counts the repair (words joined by ``_``)."""
+        return "_".join(self.name.split())
 
 
 @dataclass(frozen=True)
@@ -44,8 +66,12 @@ class Column:
     maximum: float | None = None
     #: Regular expression an identifier must match.
     pattern: str | None = None
-    #: A blank raw value is tolerated (and repaired by cleaning) rather than quarantined.
-    blank_allowed: bool = False
+    #: A blank raw value that is repaired rather than quarantined (see ``BlankRule``).
+    blank: BlankRule | None = None
+
+    @property
+    def blank_allowed(self) -> bool:
+        return self.blank is not None
 
     @property
     def raw_values(self) -> tuple[str, ...]:
@@ -79,6 +105,8 @@ class Column:
         Category aliases are mapped to their clean spelling; a value outside the
         contract stays as it is (the caller decides whether that is an error).
         """
+        import pandas as pd
+
         if self.numeric:
             # Float64 for integers too: "1.5" must stay visible as not-an-integer, and NA
             # is allowed.
@@ -104,6 +132,8 @@ class Contract:
     label: str
     #: A valid clean record (the features only): API examples, docs and tests.
     example: Mapping[str, Any] = field(default_factory=dict)
+    #: The identifier is not in the source: collect makes it from each row's content.
+    made_id: bool = False
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -154,98 +184,3 @@ class Contract:
     def labels(self, df: pd.DataFrame) -> pd.Series:
         """The 0/1 label of clean rows (no target is missing there)."""
         return self.encode_target(df[self.target]).astype("int64")
-
-
-# --- the worked example: IBM's Telco customers ----------------------------------------------
-
-YES_NO = ("No", "Yes")
-NO_INTERNET = ("No", "No internet service", "Yes")
-
-TELCO = Contract(
-    columns=(
-        Column("customerID", Kind.ID, "Customer identifier", pattern=r"^\d{4}-[A-Z]{5}$"),
-        Column("gender", Kind.CATEGORY, "Customer gender", allowed=("Female", "Male")),
-        Column(
-            "SeniorCitizen",
-            Kind.CATEGORY,
-            "Customer is 65 or older",
-            allowed=YES_NO,
-            aliases={"0": "No", "1": "Yes"},
-        ),
-        Column("Partner", Kind.CATEGORY, "Has a partner", allowed=YES_NO),
-        Column("Dependents", Kind.CATEGORY, "Has dependents", allowed=YES_NO),
-        Column("tenure", Kind.INTEGER, "Months as a customer", minimum=0, maximum=120),
-        Column("PhoneService", Kind.CATEGORY, "Has phone service", allowed=YES_NO),
-        Column(
-            "MultipleLines",
-            Kind.CATEGORY,
-            "Has multiple phone lines",
-            allowed=("No", "No phone service", "Yes"),
-        ),
-        Column(
-            "InternetService",
-            Kind.CATEGORY,
-            "Internet service type",
-            allowed=("DSL", "Fiber optic", "No"),
-        ),
-        Column("OnlineSecurity", Kind.CATEGORY, "Online security add-on", allowed=NO_INTERNET),
-        Column("OnlineBackup", Kind.CATEGORY, "Online backup add-on", allowed=NO_INTERNET),
-        Column("DeviceProtection", Kind.CATEGORY, "Device protection add-on", allowed=NO_INTERNET),
-        Column("TechSupport", Kind.CATEGORY, "Tech support add-on", allowed=NO_INTERNET),
-        Column("StreamingTV", Kind.CATEGORY, "Streams TV", allowed=NO_INTERNET),
-        Column("StreamingMovies", Kind.CATEGORY, "Streams movies", allowed=NO_INTERNET),
-        Column(
-            "Contract",
-            Kind.CATEGORY,
-            "Contract term",
-            allowed=("Month-to-month", "One year", "Two year"),
-        ),
-        Column("PaperlessBilling", Kind.CATEGORY, "Uses paperless billing", allowed=YES_NO),
-        Column(
-            "PaymentMethod",
-            Kind.CATEGORY,
-            "Payment method",
-            allowed=(
-                "Bank transfer (automatic)",
-                "Credit card (automatic)",
-                "Electronic check",
-                "Mailed check",
-            ),
-        ),
-        Column("MonthlyCharges", Kind.NUMBER, "Current monthly charge", minimum=0, maximum=1000),
-        Column(
-            "TotalCharges",
-            Kind.NUMBER,
-            "Charges to date (blank for brand-new customers)",
-            minimum=0,
-            maximum=200_000,
-            blank_allowed=True,
-        ),
-        Column("Churn", Kind.CATEGORY, "Customer left within the last month", allowed=YES_NO),
-    ),
-    id_column="customerID",
-    target="Churn",
-    positive="Yes",
-    label="churn",
-    example={
-        "gender": "Female",
-        "SeniorCitizen": "No",
-        "Partner": "Yes",
-        "Dependents": "No",
-        "tenure": 12,
-        "PhoneService": "Yes",
-        "MultipleLines": "No",
-        "InternetService": "Fiber optic",
-        "OnlineSecurity": "No",
-        "OnlineBackup": "Yes",
-        "DeviceProtection": "No",
-        "TechSupport": "No",
-        "StreamingTV": "Yes",
-        "StreamingMovies": "No",
-        "Contract": "Month-to-month",
-        "PaperlessBilling": "Yes",
-        "PaymentMethod": "Electronic check",
-        "MonthlyCharges": 85.5,
-        "TotalCharges": float(np.round(12 * 85.5, 2)),
-    },
-)

@@ -9,17 +9,25 @@ defines its section next to that code, on the same ``Section`` base.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from churn.core.errors import ConfigError
 from churn.core.io import load_yaml
 
 if TYPE_CHECKING:
-    from churn.core.contract import Contract
+    pass
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -49,6 +57,9 @@ class ValidateParams(Section):
     #: Fraction of rows allowed to break a row-level expectation before the data is
     #: rejected. 0 rejects any bad row; a positive value lets ``clean`` quarantine them.
     row_error_tolerance: float = Field(ge=0, le=1)
+    #: Smallest share of rows each target class must hold: above ``1 -`` this share for one
+    #: class, the target is almost constant and the data is rejected. 0 turns the check off.
+    min_target_class_share: float = Field(default=0.01, ge=0, lt=0.5)
 
     @model_validator(mode="after")
     def _bounds(self) -> ValidateParams:
@@ -65,16 +76,6 @@ class CleanParams(Section):
 
     #: The stage fails when more than this fraction of input rows is quarantined.
     max_quarantine_fraction: float = Field(ge=0, le=1)
-
-
-# --- featurize ---------------------------------------------------------------------------
-
-
-class FeaturizeParams(Section):
-    section = "featurize"
-
-    #: Upper edges (months) of the tenure bands; the last band is open-ended.
-    tenure_band_edges: list[int] = Field(min_length=1)
 
 
 # --- split -------------------------------------------------------------------------------
@@ -171,10 +172,10 @@ class LightGBMParams(Strict):
 class FeatureStepParams(Strict):
     """Optional feature steps inside the fitted pipeline (after the engineered features)."""
 
-    #: Extra terms built from the scaled numeric columns listed in ``expand_columns``:
-    #: none | splines (cubic B-splines) | interactions (pairwise products) | polynomial.
+    #: Extra terms built from the numeric columns the problem file lists under
+    #: ``features.expand``: none | splines (cubic B-splines) | interactions (pairwise
+    #: products) | polynomial.
     expansion: Literal["none", "splines", "interactions", "polynomial"] = "none"
-    expand_columns: list[str] = Field(default_factory=list)
     #: splines: number of knots; interactions/polynomial: degree.
     n_knots: int = Field(default=5, ge=2)
     degree: int = Field(default=2, ge=2, le=3)
@@ -307,13 +308,15 @@ class EvaluateParams(Section):
     threshold: float = Field(gt=0, lt=1)
 
 
-# --- business (read by evaluate) --------------------------------------------------------
+# --- business: the problem file's ``business`` block (read by evaluate, report, monitor) ---
 
 
-class BusinessParams(Section):
-    """The retention campaign's economics (Verbraken et al. 2013, EMP for churn)."""
+class BusinessParams(Strict):
+    """The campaign's economics (Verbraken et al. 2013, EMP for churn).
 
-    section = "business"
+    Written in the problem file (``business``), whose wording says what each value
+    means for its problem; the names are those of the EMP profit model.
+    """
 
     #: Customer lifetime value kept when a would-be churner accepts the offer.
     customer_lifetime_value: float = Field(gt=0)
@@ -353,12 +356,17 @@ class ExplainParams(Section):
 
 
 class GateParams(Section):
-    """The bar the trained model must clear on the test split, else the pipeline fails."""
+    """Whether the quality gate stops the pipeline (its bars are the problem file's)."""
 
     section = "gate"
 
     #: false: report the result without failing (useful for sweeps of weaker models).
     enforce: bool = True
+
+
+class GateBars(Strict):
+    """The bars the trained model must clear on the test split (the problem file's ``gate``)."""
+
     min_test_roc_auc: float = Field(ge=0, le=1)
     min_test_top_decile_lift: float = Field(ge=0)
 
@@ -385,23 +393,12 @@ class ExploreParams(Section):
 
 
 class ReportParams(Section):
-    """The stakeholder report: which customer segments its model card breaks metrics down by."""
+    """The stakeholder report (its segments and words are the problem file's)."""
 
     section = "report"
 
-    #: Categorical columns of the data contract; one table of metrics per column.
-    segments: list[str] = Field(min_length=1)
     #: Resolution of the report's PNG plots.
     dpi: int = Field(ge=30, le=300)
-
-    def check_segments(self, contract: Contract) -> None:
-        """Every segment must be a categorical column of the data contract."""
-        unknown = [s for s in self.segments if s not in contract.categorical_features]
-        if unknown:
-            raise ConfigError(
-                f"params.yaml: report.segments {unknown} are not categorical columns of the "
-                f"data contract (choose from {list(contract.categorical_features)})"
-            )
 
 
 # --- serve (the prediction service; no pipeline stage reads it) ----------------------------
@@ -412,6 +409,9 @@ class ServeParams(Section):
 
     #: Largest number of customers one POST /predict/batch may carry (a larger one gets 422).
     max_batch_size: int = Field(gt=0, le=100_000)
+    #: Largest request body in bytes (a larger one gets 413, refused before it is read in
+    #: full). The service checks at start that a full batch of the example record fits.
+    max_request_bytes: int = Field(gt=0, le=1_000_000_000)
     #: SQLite file of the prediction log (relative to the repository root).
     prediction_log: str
     #: Predictions committed to the log in one transaction at most (group commit).
@@ -460,3 +460,35 @@ def load(section: type[S], path: str | Path = PARAMS_FILE) -> S:
     if section.section not in data:
         raise ConfigError(f"{path}: section {section.section!r} is missing")
     return parse_section(section.section, data[section.section], section, str(path))
+
+
+def load_keys(
+    section: type[S], keys: Sequence[str], path: str | Path = PARAMS_FILE
+) -> dict[str, Any]:
+    """Only ``keys`` of ``section``, each validated as ``section`` types it.
+
+    For a stage that reads a few keys of another stage's section (``dvc.yaml`` lists
+    exactly those keys for it): the rest of that section is neither read nor checked.
+    """
+    data = read_params_file(path)
+    raw = data.get(section.section)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: section {section.section!r} is missing")
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key in keys:
+        field = section.model_fields[key]
+        name = f"{section.section}.{key}"
+        if key not in raw:
+            if field.is_required():
+                problems.append(f"  {name}: required key is missing")
+            else:
+                values[key] = field.get_default()
+            continue
+        try:
+            values[key] = TypeAdapter(Annotated[field.annotation, field]).validate_python(raw[key])
+        except ValidationError as exc:
+            problems += [f"  {name}: {e['msg']} (got {raw[key]!r})" for e in exc.errors()]
+    if problems:
+        raise ConfigError(f"{path}: invalid keys:\n" + "\n".join(problems))
+    return values

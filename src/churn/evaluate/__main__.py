@@ -20,9 +20,9 @@ from dvclive import Live
 
 from churn.core.artifacts import file_md5, load_model
 from churn.core.cli import log, parser, run
-from churn.core.contract import TELCO
 from churn.core.io import read_parquet, write_json, write_parquet
-from churn.core.params import BusinessParams, EvaluateParams, load
+from churn.core.params import EvaluateParams, load
+from churn.core.problem import load_problem
 from churn.evaluate import business
 from churn.evaluate.decision import choose_threshold, make_decision
 from churn.evaluate.metrics import log_split
@@ -32,12 +32,13 @@ SPLITS = ("validation", "test")
 
 def main(args) -> None:
     params = load(EvaluateParams)
-    money = load(BusinessParams)
+    problem = load_problem()
+    contract, money = problem.contract, problem.business
     econ = business.Economics.from_params(money)
     model = load_model(args.model)  # refuses a file that does not match dvc.lock
     tables = {s: read_parquet(args.splits_dir / f"{s}.parquet") for s in SPLITS}
-    labels = {s: t[TELCO.label].to_numpy() for s, t in tables.items()}
-    probabilities = {s: model.predict_proba(TELCO.inputs(t))[:, 1] for s, t in tables.items()}
+    labels = {s: t[contract.label].to_numpy() for s, t in tables.items()}
+    probabilities = {s: model.predict_proba(contract.inputs(t))[:, 1] for s, t in tables.items()}
 
     grid = business.threshold_grid(money.threshold_step)
     threshold = choose_threshold(labels["validation"], probabilities["validation"], grid, econ)
@@ -77,9 +78,9 @@ def main(args) -> None:
                 business.profit_curve(y, probability, grid, econ), plots / f"profit_{split}.json"
             )
             write_json(business.cumulative_gains(y, probability), plots / f"gains_{split}.json")
-            ids = tables[split][TELCO.id_column]
+            ids = tables[split][contract.id_column]
             write_parquet(
-                pd.DataFrame({ids.name: ids, TELCO.label: y, "probability": probability}),
+                pd.DataFrame({ids.name: ids, contract.label: y, "probability": probability}),
                 args.predictions_dir / f"{split}.parquet",
             )
     decision = make_decision(

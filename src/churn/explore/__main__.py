@@ -1,16 +1,16 @@
 """Explore the clean table: summary statistics, plots and an offline HTML EDA report.
 
-Writes the statistics (JSON), one PNG per plot (histograms, box plots by churn,
-pair plot, churn rate by category, correlation heatmap; listed by `dvc plots
+Writes the statistics (JSON), one PNG per plot (histograms, box plots by target,
+pair plot, target rate by category, correlation heatmap; listed by `dvc plots
 show`) and a single HTML report with the images embedded, which opens offline.
 """
 
 from pathlib import Path
 
 from churn.core.cli import log, parser, run
-from churn.core.contract import TELCO
 from churn.core.io import ensure_parent, read_parquet, write_json
 from churn.core.params import ExploreParams, load
+from churn.core.problem import load_problem
 from churn.explore.page import render_report
 from churn.explore.plots import draw_plots
 from churn.explore.stats import summarize
@@ -18,19 +18,22 @@ from churn.explore.stats import summarize
 
 def main(args) -> None:
     params = load(ExploreParams)
+    problem = load_problem()
+    contract, words = problem.contract, problem.words
     df = read_parquet(args.input)
-    summary = summarize(df, TELCO, params)
+    summary = summarize(df, contract, params)
     write_json(summary, args.stats)
-    pngs = draw_plots(df, TELCO, params)
+    pngs = draw_plots(df, contract, words, params)
     args.plots_dir.mkdir(parents=True, exist_ok=True)
     for name, png in pngs.items():
         (args.plots_dir / f"{name}.png").write_bytes(png)
-    report = render_report(summary, pngs, data=str(args.input))
+    report = render_report(summary, pngs, str(args.input), contract, words, problem.path)
     ensure_parent(args.report).write_text(report, encoding="utf-8")
     log.info(
-        "%s rows, churn rate %.1f%%; %s plots; report: %s",
+        "%s rows, %s rate %.1f%%; %s plots; report: %s",
         f"{summary['rows']:,}",
-        100 * summary["churn_rate"],
+        words.event,
+        100 * summary["positive_rate"],
         len(pngs),
         args.report,
     )

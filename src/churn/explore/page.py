@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from churn.core.contract import Contract
 from churn.core.html import esc, number, page, percent, png_data_uri, table
+from churn.core.problem import Words
 from churn.explore.plots import PLOTS
 
 NUMERIC_STATS = (
@@ -33,14 +35,14 @@ def _numeric_table(summary: dict[str, Any]) -> str:
     return table(["statistic", *names], rows, numeric=range(1, len(names) + 1))
 
 
-def _by_churn_table(summary: dict[str, Any]) -> str:
+def _by_target_table(summary: dict[str, Any], contract: Contract) -> str:
     rows = []
-    for name, groups in summary["numeric_by_churn"].items():
+    for name, groups in summary["numeric_by_target"].items():
         for label, s in groups.items():
             rows.append(
                 [
                     esc(name),
-                    esc(f"Churn={label}"),
+                    esc(f"{contract.target}={label}"),
                     number(s["count"]),
                     number(s["mean"], 2),
                     number(s["median"], 2),
@@ -50,7 +52,7 @@ def _by_churn_table(summary: dict[str, Any]) -> str:
     return table(["feature", "group", "count", "mean", "median", "std"], rows, numeric=[2, 3, 4, 5])
 
 
-def _categorical_table(summary: dict[str, Any]) -> str:
+def _categorical_table(summary: dict[str, Any], words: Words) -> str:
     rows = []
     for name, s in summary["categorical"].items():
         for lv in s["levels"]:
@@ -60,45 +62,52 @@ def _categorical_table(summary: dict[str, Any]) -> str:
                     esc(lv["value"]),
                     number(lv["count"]),
                     percent(lv["share"]),
-                    number(lv["churned"]),
-                    percent(lv["churn_rate"]),
+                    number(lv["positives"]),
+                    percent(lv["positive_rate"]),
                 ]
             )
         if s["missing"]:
             rows.append([esc(name), "<em>missing</em>", number(s["missing"]), "", "", ""])
     return table(
-        ["feature", "value", "customers", "share", "churned", "churn rate"],
+        ["feature", "value", words.units, "share", words.happened, f"{words.event} rate"],
         rows,
         numeric=[2, 3, 4, 5],
     )
 
 
-def render_report(summary: dict[str, Any], pngs: dict[str, bytes], data: str) -> str:
+def render_report(
+    summary: dict[str, Any],
+    pngs: dict[str, bytes],
+    data: str,
+    contract: Contract,
+    words: Words,
+    problem_file: str,
+) -> str:
     """The EDA report: one HTML file, images embedded as ``data:`` URIs (works offline)."""
     title = f"Exploratory data analysis: {data}"
+    shown = [(p, *p.titled(words)) for p in PLOTS if p.name in pngs]
     body = [
         f"<h1>{esc(title)}</h1>",
-        f'<p class="lead">{number(summary["rows"])} customers, '
-        f"{number(summary['churned'])} churned ({percent(summary['churn_rate'])}). "
-        "Column lists from the data contract (<code>src/churn/core/contract.py</code>).</p>",
+        f'<p class="lead">{number(summary["rows"])} {esc(words.units)}, '
+        f"{number(summary['positives'])} {esc(words.happened)} "
+        f"({percent(summary['positive_rate'])}). "
+        f"Column lists from the data contract (<code>{esc(problem_file)}</code>).</p>",
         "<nav>"
-        + "".join(f'<a href="#{p.name}">{esc(p.title)}</a>' for p in PLOTS if p.name in pngs)
+        + "".join(f'<a href="#{p.name}">{esc(t)}</a>' for p, t, _ in shown)
         + '<a href="#categories">Categories</a></nav>',
         "<h2>Numeric features</h2>",
         f'<p class="muted">Variance and std with n−1; outliers by Tukey\'s rule '
         f"(beyond {summary['iqr_multiplier']:g} × IQR from the quartiles).</p>",
         _numeric_table(summary),
-        "<h3>By churn</h3>",
-        _by_churn_table(summary),
+        f"<h3>By {esc(words.event)}</h3>",
+        _by_target_table(summary, contract),
     ]
-    for plot in PLOTS:
-        if plot.name not in pngs:
-            continue
+    for plot, plot_title, caption in shown:
         body.append(
-            f'<h2 id="{esc(plot.name)}">{esc(plot.title)}</h2><figure>'
-            f'<img src="{png_data_uri(pngs[plot.name])}" alt="{esc(plot.title)}">'
-            f"<figcaption>{esc(plot.caption)}</figcaption></figure>"
+            f'<h2 id="{esc(plot.name)}">{esc(plot_title)}</h2><figure>'
+            f'<img src="{png_data_uri(pngs[plot.name])}" alt="{esc(plot_title)}">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>"
         )
     body.append('<h2 id="categories">Categorical features</h2>')
-    body.append(_categorical_table(summary))
+    body.append(_categorical_table(summary, words))
     return page(title, "\n".join(body))

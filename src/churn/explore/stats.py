@@ -3,9 +3,10 @@
 Column lists come from the data contract: the numeric features get summary
 statistics (mean, median, variance, quartiles, missing values, outliers by
 Tukey's IQR rule), overall and per target value; the categorical features get
-per-level counts and target rates; the correlations cover the numeric features,
-the Yes/No features (as 0/1) and the target. Statistics are rounded, so the JSON
-is readable and has the same bytes on every platform.
+per-level counts, positives (rows whose target is the positive value) and
+positive rates; the correlations cover the numeric features, the Yes/No features
+(as 0/1) and the target. Statistics are rounded, so the JSON is readable and has
+the same bytes on every platform.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churn.core.contract import YES_NO, Contract, Kind
+from churn.core.contract import Contract, Kind
 from churn.core.params import ExploreParams
 
+#: The values of a yes/no flag (encoded 1 for "Yes" in the correlations).
+YES_NO = ("No", "Yes")
 #: Statistics are rounded so that the JSON is readable and stable across platforms.
 DIGITS = 6
 
@@ -76,9 +79,9 @@ def numeric_summary(values: pd.Series, iqr_multiplier: float = 1.5) -> dict[str,
 
 
 def category_summary(
-    values: pd.Series, churned: pd.Series, order: Sequence[str] = ()
+    values: pd.Series, positive: pd.Series, order: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """Per level: rows, share of rows, churners and churn rate; plus missing values.
+    """Per level: rows, share of rows, positives and positive rate; plus missing values.
 
     Levels come in ``order`` (the contract's allowed values) first, then any other
     value alphabetically; a level of ``order`` that does not occur has count 0.
@@ -91,14 +94,14 @@ def category_summary(
     for level in levels:
         mask = present & (values.astype(str) == level)
         n = int(mask.sum())
-        labelled = churned[mask].dropna()
+        labelled = positive[mask].dropna()
         out_levels.append(
             {
                 "value": level,
                 "count": n,
                 "share": _r(n / rows) if rows else None,
-                "churned": int(labelled.sum()),
-                "churn_rate": _r(labelled.mean()) if len(labelled) else None,
+                "positives": int(labelled.sum()),
+                "positive_rate": _r(labelled.mean()) if len(labelled) else None,
             }
         )
     return {"missing": int((~present).sum()), "levels": out_levels}
@@ -115,18 +118,18 @@ def correlation_matrix(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
 
 def summarize(df: pd.DataFrame, contract: Contract, params: ExploreParams) -> dict[str, Any]:
     """Every statistic of the EDA report, JSON-ready (see ``numeric_summary``)."""
-    churned = contract.encode_target(df[contract.target])
+    positive = contract.encode_target(df[contract.target])
     corr = correlation_matrix(df, contract)
     return {
         "rows": len(df),
-        "churn_rate": _r(churned.mean()),
-        "churned": int(churned.sum()),
+        "positive_rate": _r(positive.mean()),
+        "positives": int(positive.sum()),
         "iqr_multiplier": params.iqr_multiplier,
         "numeric": {
             name: numeric_summary(df[name], params.iqr_multiplier)
             for name in contract.numeric_features
         },
-        "numeric_by_churn": {
+        "numeric_by_target": {
             name: {
                 label: numeric_summary(df.loc[df[contract.target] == label, name])
                 for label in contract.by_name[contract.target].allowed
@@ -134,7 +137,7 @@ def summarize(df: pd.DataFrame, contract: Contract, params: ExploreParams) -> di
             for name in contract.numeric_features
         },
         "categorical": {
-            name: category_summary(df[name], churned, contract.by_name[name].allowed)
+            name: category_summary(df[name], positive, contract.by_name[name].allowed)
             for name in contract.categorical_features
         },
         "correlation": {

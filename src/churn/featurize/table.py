@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
 from churn.core.contract import Contract
-from churn.features import engineer
+from churn.features.sets import FeatureSet
 
 
 def build_feature_table(
-    clean: pd.DataFrame, contract: Contract, tenure_band_edges: Sequence[int]
+    clean: pd.DataFrame, contract: Contract, fs: FeatureSet, params: Any
 ) -> pd.DataFrame:
-    """Identifier, contract features, engineered features and the 0/1 label column."""
-    table = engineer(clean[[contract.id_column, *contract.feature_names]], tenure_band_edges)
+    """Identifier, contract features, the set's engineered features and the 0/1 label."""
+    table = fs.add(clean[[contract.id_column, *contract.feature_names]], params)
     table[contract.label] = contract.labels(clean).to_numpy()
     return table

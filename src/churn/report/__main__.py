@@ -3,8 +3,10 @@
 Reads what the pipeline already produced (data quality, exploration statistics,
 training and evaluation metrics, the contact decision, the test split's
 predictions) and writes a single HTML file with its plots embedded, which opens
-offline and has the same bytes for the same inputs. The only numbers computed
-here are the model card's metrics per segment (params `report.segments`).
+offline, and a ``.pptx`` deck telling the same story from the same evidence and
+the same PNGs (drawn once, here); both have the same bytes for the same inputs.
+The only numbers computed here are the model card's metrics per segment (the
+problem file's `segments`); the words are the problem file's.
 """
 
 import json
@@ -13,11 +15,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from churn.core.cli import log, parser, run
-from churn.core.contract import TELCO
 from churn.core.decision import Decision
 from churn.core.io import ensure_parent, read_parquet
 from churn.core.params import EvaluateParams, ReportParams, load
-from churn.report.evidence import Evidence
+from churn.core.problem import load_problem
+from churn.report.deck_pptx import render_deck
+from churn.report.evidence import Evidence, choose_drivers
 from churn.report.page import render_report
 from churn.report.plots import draw_plots
 from churn.report.segments import all_segments, join_predictions
@@ -31,37 +34,43 @@ def read_json(path: Path):
 
 def main(args) -> None:
     params = load(ReportParams)
-    params.check_segments(TELCO)
+    problem = load_problem()
     default_threshold = load(EvaluateParams).threshold
     decision = Decision.parse(args.decision.read_bytes(), str(args.decision))
     test = join_predictions(
         read_parquet(args.predictions),
         read_parquet(args.splits_dir / "test.parquet"),
-        TELCO,
+        problem.contract,
         predictions_file=str(args.predictions),
         split_file=str(args.splits_dir / "test.parquet"),
     )
     business = args.evaluate_dir / "plots" / "business"
+    stats = read_json(args.stats)
     evidence = Evidence(
         validation=read_json(args.validation),
         clean=read_json(args.clean),
-        stats=read_json(args.stats),
+        stats=stats,
         train=read_json(args.train),
         tuning=read_json(args.tuning),
         decision=decision,
         metrics=read_json(args.evaluate_dir / "metrics.json"),
         profit={s: read_json(business / f"profit_{s}.json") for s in ("validation", "test")},
         gains={s: read_json(business / f"gains_{s}.json") for s in ("validation", "test")},
-        segments=all_segments(test, TELCO, params.segments, decision.threshold),
+        segments=all_segments(test, problem.contract, problem.segments, decision.threshold),
         # Row counts from the Parquet footers: the train and validation rows are not needed.
         split_rows={s: pq.read_metadata(args.splits_dir / f"{s}.parquet").num_rows for s in SPLITS},
         default_threshold=default_threshold,
+        drivers=choose_drivers(stats, problem.report.drivers),
     )
-    pngs = draw_plots(evidence, params.dpi)
-    html = render_report(evidence, TELCO, pngs, boxplots=args.boxplots.read_bytes())
+    pngs = draw_plots(evidence, problem.words, params.dpi)
+    boxplots = args.boxplots.read_bytes()
+    html = render_report(evidence, problem, pngs, boxplots=boxplots)
     ensure_parent(args.output).write_text(html, encoding="utf-8")
     size = args.output.stat().st_size
     log.info("report: %s (%s bytes, %s plots)", args.output, f"{size:,}", len(pngs) + 1)
+    deck = render_deck(evidence, problem, pngs, boxplots=boxplots)
+    ensure_parent(args.slides).write_bytes(deck)
+    log.info("slides: %s (%s bytes)", args.slides, f"{len(deck):,}")
 
 
 if __name__ == "__main__":
@@ -70,7 +79,7 @@ if __name__ == "__main__":
     a("--validation", type=Path, required=True, help="raw-data validation summary (JSON)")
     a("--clean", type=Path, required=True, help="cleaning metrics (JSON)")
     a("--stats", type=Path, required=True, help="exploration statistics (JSON)")
-    a("--boxplots", type=Path, required=True, help="exploration PNG: numeric features by churn")
+    a("--boxplots", type=Path, required=True, help="exploration PNG: numeric features by target")
     a("--train", type=Path, required=True, help="training metrics (JSON)")
     a("--tuning", type=Path, required=True, help="tuning candidates (JSON)")
     a("--decision", type=Path, required=True, help="contact threshold and economics (JSON)")
@@ -78,4 +87,5 @@ if __name__ == "__main__":
     a("--splits-dir", type=Path, required=True, help="folder of the split files")
     a("--predictions", type=Path, required=True, help="test-split predictions (Parquet)")
     a("--output", type=Path, required=True, help="HTML report to write")
+    a("--slides", type=Path, required=True, help="slide deck to write (.pptx)")
     run("report", main, p.parse_args())

@@ -37,3 +37,26 @@ class Evidence:
     #: The threshold the classification metrics use (params ``evaluate.threshold``),
     #: against which the report compares the business threshold.
     default_threshold: float
+    #: Categorical columns shown as drivers of the target (``choose_drivers``).
+    drivers: list[str]
+
+
+def choose_drivers(stats: dict[str, Any], listed: list[str], n: int = 3) -> list[str]:
+    """The columns the report shows as drivers: ``listed`` if the problem file names them,
+    else the ``n`` categorical columns whose levels' positive rates spread the widest.
+
+    Levels holding under 5% of the rows are left out of the spread: a rare level's
+    rate is noise, not a driver.
+    """
+    if listed:
+        return list(listed)
+    spreads = []
+    for name, summary in stats.get("categorical", {}).items():
+        rates = [
+            lv["positive_rate"]
+            for lv in summary["levels"]
+            if lv["positive_rate"] is not None and lv["count"] >= 0.05 * stats["rows"]
+        ]
+        if len(rates) >= 2:
+            spreads.append((-(max(rates) - min(rates)), name))
+    return [name for _, name in sorted(spreads)[:n]]

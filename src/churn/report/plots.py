@@ -7,19 +7,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from churn.core.figures import draw_png, new_figure
+from churn.core.problem import Words
 from churn.report.evidence import Evidence
 
 if TYPE_CHECKING:  # matplotlib is imported lazily: only drawing needs it
     from matplotlib.figure import Figure
 
-#: Colors: the model's choice, the default threshold and "contact everyone" (color-blind safe).
+#: Colors: the model's choice, the default threshold and "act on everyone" (color-blind safe).
 BLUE, ORANGE, GREY = "#1f77b4", "#ff7f0e", "#7f7f7f"
-#: Columns of the exploration statistics shown as churn drivers (when present).
-DRIVERS = ("Contract", "InternetService", "PaymentMethod")
 
 
-def plot_profit(ev: Evidence) -> Figure:
-    """Expected profit per customer against the contact threshold, test split."""
+def plot_profit(ev: Evidence, w: Words) -> Figure:
+    """Expected profit per unit against the decision threshold, test split."""
     rows = ev.profit["test"]
     t = [r["threshold"] for r in rows]
     fig = new_figure(8, 4.2)
@@ -30,7 +29,7 @@ def plot_profit(ev: Evidence) -> Figure:
     ax.axhline(0, color="#333333", linewidth=0.8)
     ax.axhline(m["profit_contact_all"], color=GREY, linestyle=":", linewidth=1.2)
     ax.annotate(
-        f"contact everyone: {m['profit_contact_all']:.2f}",
+        f"{w.verb} everyone: {m['profit_contact_all']:.2f}",
         (0.99, m["profit_contact_all"]),
         xycoords=("axes fraction", "data"),
         ha="right",
@@ -49,7 +48,7 @@ def plot_profit(ev: Evidence) -> Figure:
     ):
         ax.plot([x], [y], "o", color=color, markersize=8)
         ax.annotate(
-            f"{label}\n{y:.2f} per customer",
+            f"{label}\n{y:.2f} per {w.unit}",
             (x, y),
             xytext=(10, -30),
             textcoords="offset points",
@@ -59,15 +58,17 @@ def plot_profit(ev: Evidence) -> Figure:
     ax.set_xlim(0, 1)
     low, high = ax.get_ylim()
     ax.set_ylim(low, high + 0.1 * (high - low))  # room above the curve's peak
-    ax.set_xlabel("Contact customers whose churn probability is at least this threshold")
-    ax.set_ylabel("Expected profit per customer")
-    ax.set_title("Expected campaign profit per customer (test customers)")
+    ax.set_xlabel(
+        f"{w.verb.capitalize()} {w.units} whose {w.event} probability is at least this threshold"
+    )
+    ax.set_ylabel(f"Expected profit per {w.unit}")
+    ax.set_title(f"Expected campaign profit per {w.unit} (test {w.units})")
     ax.grid(alpha=0.3)
     return fig
 
 
-def plot_gains(ev: Evidence) -> Figure:
-    """Share of churners reached when contacting the riskiest customers first, test split."""
+def plot_gains(ev: Evidence, w: Words) -> Figure:
+    """Share of positives reached when acting on the riskiest units first, test split."""
     rows = ev.gains["test"]
     share = [0.0] + [r["contacted_share"] for r in rows]
     caught = [0.0] + [r["churners_caught"] for r in rows]
@@ -79,7 +80,7 @@ def plot_gains(ev: Evidence) -> Figure:
     reached = float(np.interp(contacted, share, caught))
     ax.plot([contacted], [reached], "o", color=BLUE, markersize=8)
     ax.annotate(
-        f"chosen threshold: contact {contacted:.0%},\nreach {reached:.0%} of churners",
+        f"chosen threshold: {w.verb} {contacted:.0%},\nreach {reached:.0%} of {w.positives}",
         (contacted, reached),
         xytext=(12, -30),
         textcoords="offset points",
@@ -88,23 +89,23 @@ def plot_gains(ev: Evidence) -> Figure:
     )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("Share of customers contacted (highest risk first)")
-    ax.set_ylabel("Share of churners reached")
-    ax.set_title("Cumulative gains (test customers)")
+    ax.set_xlabel(f"Share of {w.units} {w.done} (highest risk first)")
+    ax.set_ylabel(f"Share of {w.positives} reached")
+    ax.set_title(f"Cumulative gains (test {w.units})")
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     return fig
 
 
-def plot_drivers(ev: Evidence) -> Figure:
-    """Churn rate by the levels of a few telling columns (from the exploration statistics)."""
-    names = [n for n in DRIVERS if n in ev.stats.get("categorical", {})]
-    overall = ev.stats["churn_rate"]
+def plot_drivers(ev: Evidence, w: Words) -> Figure:
+    """The target rate by the levels of a few telling columns (exploration statistics)."""
+    names = [n for n in ev.drivers if n in ev.stats.get("categorical", {})]
+    overall = ev.stats["positive_rate"]
     fig = new_figure(4.4 * max(1, len(names)), 3.0)
     axes = np.atleast_1d(fig.subplots(1, max(1, len(names))))
     for ax, name in zip(axes, names, strict=False):
         levels = ev.stats["categorical"][name]["levels"]
-        rates = [lv["churn_rate"] or 0.0 for lv in levels]
+        rates = [lv["positive_rate"] or 0.0 for lv in levels]
         ypos = np.arange(len(levels))
         ax.barh(ypos, rates, color="#dd8452")
         ax.set_yticks(ypos, [lv["value"] for lv in levels], fontsize="small")
@@ -114,26 +115,26 @@ def plot_drivers(ev: Evidence) -> Figure:
         ax.set_title(name, fontsize="medium")
         for y, rate in zip(ypos, rates, strict=True):
             ax.text(rate + 0.01, y, f"{rate:.0%}", va="center", fontsize="small")
-    fig.suptitle(f"Share of customers who left, by group (dashed: all customers, {overall:.1%})")
+    fig.suptitle(
+        f"Share of {w.units} who {w.happened}, by group (dashed: all {w.units}, {overall:.1%})"
+    )
     return fig
 
 
-def plot_segments(ev: Evidence) -> Figure:
-    """Churn rate and share contacted per segment of the first segment column, test split."""
+def plot_segments(ev: Evidence, w: Words) -> Figure:
+    """Positive rate and share acted on per segment of the first segment column, test split."""
     column = next(iter(ev.segments))
     rows = ev.segments[column]
     y = np.arange(len(rows))
     fig = new_figure(7, 0.6 * len(rows) + 1.6)
     ax = fig.subplots()
-    ax.barh(y - 0.2, [r["churn_rate"] for r in rows], height=0.4, color=ORANGE, label="left")
-    ax.barh(
-        y + 0.2, [r["contacted_share"] for r in rows], height=0.4, color=BLUE, label="contacted"
-    )
+    ax.barh(y - 0.2, [r["positive_rate"] for r in rows], height=0.4, color=ORANGE, label=w.happened)
+    ax.barh(y + 0.2, [r["contacted_share"] for r in rows], height=0.4, color=BLUE, label=w.done)
     ax.set_yticks(y, [r["segment"] for r in rows])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("Share of the segment's test customers")
-    ax.set_title(f"Who leaves and whom the campaign contacts, by {column}")
+    ax.set_xlabel(f"Share of the segment's test {w.units}")
+    ax.set_title(f"Who {w.happened} and whom the campaign {w.done}, by {column}")
     ax.legend(loc="lower right")
     return fig
 
@@ -147,6 +148,6 @@ PLOTS = {
 }
 
 
-def draw_plots(ev: Evidence, dpi: int) -> dict[str, bytes]:
+def draw_plots(ev: Evidence, words: Words, dpi: int) -> dict[str, bytes]:
     """Every plot of ``PLOTS`` as deterministic PNG bytes, by name."""
-    return {name: draw_png(draw, ev, dpi=dpi) for name, draw in PLOTS.items()}
+    return {name: draw_png(draw, ev, words, dpi=dpi) for name, draw in PLOTS.items()}

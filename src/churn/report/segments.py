@@ -1,4 +1,4 @@
-"""The model card's numbers: test-split metrics per customer segment.
+"""The model card's numbers: test-split metrics per segment.
 
 The only numbers the report computes itself; everything else it shows comes
 from files the pipeline wrote (see ``evidence``).
@@ -44,9 +44,9 @@ def join_predictions(
     predictions_file: str,
     split_file: str,
 ) -> pd.DataFrame:
-    """The split's rows with their predicted ``probability``, joined on the customer id.
+    """The split's rows with their predicted ``probability``, joined on the identifier.
 
-    Both files come from the same evaluate run, so every customer must appear in
+    Both files come from the same evaluate run, so every row must appear in
     both with the same label; anything else means stale or mixed-up files.
     """
     key, label = contract.id_column, contract.label
@@ -73,16 +73,16 @@ def join_predictions(
     unmatched = merged.index[merged["_merge"] != "both"]
     if len(unmatched):
         raise DataError(
-            f"{len(unmatched)} customers appear in only one of the two files",
+            f"{len(unmatched)} rows appear in only one of the two files",
             file=f"{predictions_file} and {split_file}",
             column=key,
             rows=[int(i) for i in unmatched],
-            expected="the same customers in the predictions and the split (rerun evaluate)",
+            expected="the same rows in the predictions and the split (rerun evaluate)",
         )
     mismatch = merged.index[merged[label] != merged[f"{label}_predicted"]]
     if len(mismatch):
         raise DataError(
-            "the churn label differs between the predictions and the split",
+            "the label differs between the predictions and the split",
             file=f"{predictions_file} and {split_file}",
             column=label,
             rows=[int(i) for i in mismatch],
@@ -94,11 +94,11 @@ def join_predictions(
 def segment_metrics(
     df: pd.DataFrame, contract: Contract, column: str, threshold: float
 ) -> list[dict[str, Any]]:
-    """Per level of ``column``: customers, churn rate, ROC-AUC, share contacted, churners caught.
+    """Per level of ``column``: rows, positive rate, ROC-AUC, share acted on, positives reached.
 
     ``df`` has the column, the 0/1 label and ``probability``. Levels follow the
-    contract's order. ROC-AUC is ``None`` where a level has only churners or only
-    stayers (it is undefined there); so is "churners caught" without churners.
+    contract's order. ROC-AUC is ``None`` where a level has only positives or only
+    negatives (it is undefined there); so is "positives reached" without positives.
     """
     allowed = contract.by_name[column].allowed if column in contract.by_name else ()
     present = [v for v in pd.unique(df[column].dropna())]
@@ -115,12 +115,14 @@ def segment_metrics(
         rows.append(
             {
                 "segment": str(level),
-                "customers": int(y.size),
-                "churn_rate": round(float(y.mean()), 6),
+                "rows": int(y.size),
+                "positive_rate": round(float(y.mean()), 6),
                 "mean_probability": round(float(p.mean()), 6),
                 "roc_auc": round(roc_auc(y, p), 6) if both_classes else None,
                 "contacted_share": round(float(contacted.mean()), 6),
-                "churners_caught": (round(float(contacted[y == 1].mean()), 6) if y.sum() else None),
+                "positives_reached": (
+                    round(float(contacted[y == 1].mean()), 6) if y.sum() else None
+                ),
             }
         )
     return rows

@@ -15,18 +15,22 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 
 from churn.core.contract import Contract
+from churn.core.errors import ConfigError
 from churn.core.params import ServeParams
 from churn.serve import schema
+from churn.serve.body_limit import BodyLimitMiddleware
 from churn.serve.metrics import MetricsMiddleware, ServiceMetrics
 from churn.serve.model_source import ServedModel
 from churn.serve.prediction_log import PredictionLog, PredictionLogError
 from churn.serve.predictor import MicroBatcher
+from churn.serve.validation_errors import safe_errors
 
 #: A client-supplied X-Request-ID is kept only if it looks like an identifier.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -48,11 +52,29 @@ def _request_id(request: Request) -> str:
     return given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
-def create_app(
-    model: ServedModel, contract: Contract, settings: ServeParams, log_path: str | Path
-) -> FastAPI:
-    """The prediction service for ``model``, logging every prediction to ``log_path``."""
-    metrics = ServiceMetrics(ROUTES)
+def check_request_limit(contract: Contract, units: str, settings: ServeParams) -> None:
+    """A full batch of the contract's example record must fit in ``max_request_bytes``."""
+    needed = schema.batch_bytes(contract, settings.max_batch_size)
+    if settings.max_request_bytes < needed:
+        raise ConfigError(
+            f"params.yaml: serve.max_request_bytes ({settings.max_request_bytes:,}) cannot "
+            f"hold a batch of serve.max_batch_size ({settings.max_batch_size:,}) {units} "
+            f"(about {needed:,} bytes as compact JSON): raise serve.max_request_bytes, or "
+            "lower serve.max_batch_size"
+        )
+
+
+def create_app(model: ServedModel, settings: ServeParams, log_path: str | Path) -> FastAPI:
+    """The prediction service for ``model``, logging every prediction to ``log_path``.
+
+    Its request and response schemas, documentation and metric labels come from the
+    problem file of the model's revision (``model.problem``). Raises ``ConfigError``
+    when ``serve.max_request_bytes`` cannot hold a full batch.
+    """
+    problem = model.problem
+    contract, words = problem.contract, problem.words
+    check_request_limit(contract, words.units, settings)
+    metrics = ServiceMetrics(ROUTES, problem.target.decision_labels)
     metrics.model_info.labels(model.version, model.source).set(1)
     state: dict[str, Any] = {}
 
@@ -69,26 +91,29 @@ def create_app(
     # FastAPIOffline serves /docs and /redoc with the Swagger UI and ReDoc files it
     # ships (no CDN): the docs work on a machine with no network.
     app = FastAPIOffline(
-        title="Churn prediction service",
+        title=f"{words.name} prediction service",
         version=model.version,
         description=(
-            "Predicts the probability that a telecom customer churns, with the model the "
-            "pipeline trained (verified against dvc.lock). The request schema is generated "
-            "from the data contract. Every prediction is written to the prediction log."
+            f"{problem.spec.description} The model is the one the pipeline trained "
+            "(verified against dvc.lock); the request schema is generated from the data "
+            f"contract ({problem.path}). Every prediction is written to the prediction log."
         ),
         lifespan=lifespan,
     )
+    # Added first, so it runs inside the metrics middleware: a refused body is counted.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    Customer = schema.customer_model(contract)
-    Batch = schema.batch_request_model(Customer, settings.max_batch_size)
+    Customer = schema.customer_model(contract, words)
+    Batch = schema.batch_request_model(Customer, settings.max_batch_size, words)
+    PredictionResponse, BatchResponse = schema.response_models(contract, words)
 
     async def predict_records(
-        request: Request, customers: Sequence[Any]
+        request: Request, records_in: Sequence[Any]
     ) -> tuple[str, list[dict[str, Any]]]:
         """Predict, log (waiting for the commit), observe; the logged rows."""
         request_id = _request_id(request)
         received = datetime.now(UTC).isoformat(timespec="microseconds")
-        records = [c.model_dump() for c in customers]
+        records = [c.model_dump() for c in records_in]
         probabilities = await state["batcher"].predict(records)
         rows = []
         for i, (record, p) in enumerate(zip(records, probabilities, strict=True)):
@@ -110,7 +135,7 @@ def create_app(
     def prediction(row: dict[str, Any]) -> dict[str, Any]:
         return {
             "probability": row["probability"],
-            "churn": bool(row["decision"]),
+            words.event: bool(row["decision"]),
             contract.id_column: row[contract.id_column],
         }
 
@@ -123,6 +148,11 @@ def create_app(
             return JSONResponse({"detail": [error]}, status_code=422)
         return await http_exception_handler(request, exc)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's handler echoes inputs as parsed: NaN or Infinity made it fail (500).
+        return JSONResponse({"detail": safe_errors(exc.errors())}, status_code=422)
+
     @app.exception_handler(PredictionLogError)
     async def log_failed(request: Request, exc: PredictionLogError) -> JSONResponse:
         return JSONResponse({"detail": f"prediction not served: {exc}"}, status_code=503)
@@ -131,12 +161,12 @@ def create_app(
 
     @app.post(
         "/predict",
-        response_model=schema.PredictionResponse,
+        response_model=PredictionResponse,
         responses=unavailable,
         tags=["predict"],
     )
     async def predict(customer: Customer, request: Request, response: Response):  # type: ignore[valid-type]
-        """Churn probability and decision for one customer."""
+        """The probability and the decision for one record."""
         request_id, rows = await predict_records(request, [customer])
         response.headers["X-Request-ID"] = request_id
         return {
@@ -148,13 +178,13 @@ def create_app(
 
     @app.post(
         "/predict/batch",
-        response_model=schema.BatchResponse,
+        response_model=BatchResponse,
         responses=unavailable,
         tags=["predict"],
     )
     async def predict_batch(batch: Batch, request: Request, response: Response):  # type: ignore[valid-type]
-        """Churn probabilities and decisions for up to `serve.max_batch_size` customers."""
-        request_id, rows = await predict_records(request, batch.customers)
+        """Probabilities and decisions for up to `serve.max_batch_size` records."""
+        request_id, rows = await predict_records(request, getattr(batch, words.units))
         response.headers["X-Request-ID"] = request_id
         return {
             "request_id": request_id,

@@ -14,9 +14,11 @@ PROBABILITY_BUCKETS = tuple(round(0.05 * i, 2) for i in range(1, 21))
 class ServiceMetrics:
     """Requests, latency, errors, predictions and the predicted-probability distribution."""
 
-    def __init__(self, paths: Iterable[str]) -> None:
+    def __init__(self, paths: Iterable[str], decision_labels: tuple[str, str]) -> None:
         self.registry = CollectorRegistry()
         self.paths = frozenset(paths)
+        #: How the decisions are labelled: (positive, negative), e.g. ("churn", "stay").
+        self.decision_labels = decision_labels
         self.requests = Counter(
             "churn_http_requests",
             "HTTP requests answered, by path, method and status",
@@ -76,9 +78,9 @@ class ServiceMetrics:
             else:
                 negative += 1
         if positive:
-            self.predictions.labels("churn").inc(positive)
+            self.predictions.labels(self.decision_labels[0]).inc(positive)
         if negative:
-            self.predictions.labels("stay").inc(negative)
+            self.predictions.labels(self.decision_labels[1]).inc(negative)
 
 
 class MetricsMiddleware:

@@ -25,8 +25,9 @@ import yaml
 
 from churn.core.artifacts import load_model
 from churn.core.decision import Decision
-from churn.core.errors import ArtifactError
+from churn.core.errors import ArtifactError, ConfigError
 from churn.core.paths import LOCK_FILE, Reader, read_paths
+from churn.core.problem import Problem, ProblemParams, parse_problem
 
 #: The stage whose data dependency is the training data (its md5 is reported).
 TRAIN_STAGE = "train"
@@ -55,6 +56,8 @@ class ServedModel:
     source: str  # "workspace" or the revision asked for
     git_rev: str | None  # full commit sha when loaded from a revision
     decision: Decision
+    #: The problem file of the same revision: the request schema and the words.
+    problem: Problem
     training_data_md5: str | None
     metrics: dict[str, Any] = field(default_factory=dict)
 
@@ -107,6 +110,22 @@ def _revision_reader(root: Path, rev: str) -> Reader:
             ) from None
 
     return read
+
+
+def read_problem_at(read: Reader, where: str) -> Problem:
+    """The problem file that params.yaml names, both as ``read`` sees them."""
+    raw = read("params.yaml")
+    if raw is None:
+        raise ConfigError(f"params.yaml not found in {where}")
+    params = yaml.safe_load(raw) or {}
+    try:
+        path = ProblemParams.model_validate(params.get("problem")).file
+    except ValueError:
+        raise ConfigError(f"params.yaml in {where}: `problem.file` is missing") from None
+    text = read(path)
+    if text is None:
+        raise ConfigError(f"the problem file {path} (params.yaml: problem.file) is not in {where}")
+    return parse_problem(text.decode("utf-8"), path)
 
 
 def _training_data_md5(lock: dict[str, Any]) -> str | None:
@@ -172,6 +191,7 @@ def load(root: str | Path = ".", rev: str | None = None) -> ServedModel:
         source="workspace" if rev is None else rev,
         git_rev=git_rev,
         decision=decision_threshold(read, md5, where, paths["decision"]),
+        problem=read_problem_at(read, where),
         training_data_md5=_training_data_md5(yaml.safe_load(lock_bytes)),
         metrics=metrics,
     )

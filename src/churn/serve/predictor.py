@@ -22,7 +22,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from churn.core.contract import Contract, Kind
-from churn.features import ChurnFeatures
+from churn.features.step import FeatureStep
 
 
 def frame(records: Sequence[Mapping[str, Any]], contract: Contract) -> pd.DataFrame:
@@ -76,7 +76,7 @@ class CompiledPipeline:
             return False
         features, preprocess = pipeline.steps[0][1], pipeline.steps[1][1]
         return (
-            isinstance(features, ChurnFeatures)
+            isinstance(features, FeatureStep)
             and isinstance(preprocess, ColumnTransformer)
             and not preprocess.sparse_output_
             and preprocess.transformer_weights is None

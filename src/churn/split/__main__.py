@@ -3,20 +3,27 @@
 from pathlib import Path
 
 from churn.core.cli import log, parser, run
-from churn.core.contract import TELCO
 from churn.core.io import read_parquet, write_parquet
 from churn.core.params import SplitParams, load
+from churn.core.problem import load_problem
 from churn.split.stratified import split
 
 
 def main(args) -> None:
     params = load(SplitParams)
+    contract = load_problem().contract
     parts = split(
-        read_parquet(args.input), TELCO, params.train, params.validation, params.test, params.seed
+        read_parquet(args.input),
+        contract,
+        params.train,
+        params.validation,
+        params.test,
+        params.seed,
     )
     for name, part in parts.items():
         write_parquet(part, args.output_dir / f"{name}.parquet")
-        log.info("%-10s %5d rows, churn rate %.3f", name, len(part), part[TELCO.label].mean())
+        rate = part[contract.label].mean()
+        log.info("%-10s %5d rows, %s rate %.3f", name, len(part), contract.label, rate)
 
 
 if __name__ == "__main__":

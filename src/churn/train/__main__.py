@@ -14,15 +14,15 @@ import time
 from pathlib import Path
 
 from churn.core.cli import log, parser, run
-from churn.core.contract import TELCO
 from churn.core.io import ensure_parent, read_parquet, write_json
-from churn.core.params import BusinessParams, FeaturizeParams, TrainParams, load
+from churn.core.params import TrainParams, load
+from churn.core.problem import load_problem
 
 
 def main(args) -> None:
     params = load(TrainParams)
-    featurize = load(FeaturizeParams)
-    money = load(BusinessParams)
+    problem = load_problem()
+    money = problem.business
     table = read_parquet(args.input)
 
     # scikit-learn (and joblib) only after the params have been checked.
@@ -31,12 +31,15 @@ def main(args) -> None:
 
     from churn.evaluate.business import Economics, threshold_grid
     from churn.train.fit import candidate_rows, family_rows, fit_model, training_metrics
+    from churn.train.pipeline import design_for
+
+    design = design_for(problem.contract, problem.features)
 
     start = time.perf_counter()
     # One BLAS/OpenMP thread per fit: faster on data this small, and the same bytes on any
     # machine (families are fitted side by side on train.selection.n_jobs threads instead).
     with threadpool_limits(limits=1):
-        result = fit_model(table, TELCO, params, featurize.tenure_band_edges)
+        result = fit_model(table, design, params)
     for name, score in (result.scores or {}).items():
         # Fit times vary from run to run: they are logged, not written to the metrics.
         log.info(

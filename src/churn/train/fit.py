@@ -3,7 +3,7 @@
 The head of the pipeline is tuned, cross-validated and fitted on the modelling
 table's engineered columns (computed once, by ``featurize``); the saved model is
 the fitted head behind the same stateless feature step, so it takes a plain
-customer record. With ``train.model: auto`` every family of ``train.selection`` is
+record. With ``train.model: auto`` every family of ``train.selection`` is
 cross-validated on the same folds and the winner (``selection.choose``) is fitted.
 """
 
@@ -15,12 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churn.core.contract import Contract
 from churn.core.params import TrainParams
 from churn.evaluate.business import Economics, best_threshold
 from churn.train.cv import SCORING, CrossValidation, folds
 from churn.train.families import PARAM_PREFIX
-from churn.train.pipeline import build_head, engineered_inputs, with_features
+from churn.train.pipeline import Design, build_head, engineered_inputs, with_features
 from churn.train.selection import Choice, FamilyScore, choose, rule_text, score_families
 
 
@@ -42,9 +41,7 @@ class TrainingResult:
     labels: np.ndarray | None = None
 
 
-def fit_model(
-    table: pd.DataFrame, contract: Contract, params: TrainParams, tenure_band_edges: list[int]
-) -> TrainingResult:
+def fit_model(table: pd.DataFrame, design: Design, params: TrainParams) -> TrainingResult:
     """Choose or tune (if configured), cross-validate, then fit on the whole training split.
 
     ``table`` is the modelling table (``featurize``'s columns). With
@@ -54,12 +51,12 @@ def fit_model(
     then wraps the head in a k-fold ``CalibratedClassifierCV`` (the reported CV is
     the uncalibrated head's).
     """
-    X, y = engineered_inputs(table, contract), table[contract.label]
+    X, y = engineered_inputs(table, design.columns), table[design.label]
     result = choice = scores = None
     if params.tuning.method == "none":
         heads = {
             family: build_head(
-                contract, family, params.family_params(family), params.seed, params.features
+                design.columns, family, params.family_params(family), params.seed, params.features
             )
             for family in params.candidates()
         }
@@ -72,7 +69,9 @@ def fit_model(
         cv = CrossValidation(SCORING, params.cv_folds, scores[family].scores)
     else:
         family = params.model
-        head = build_head(contract, family, params.estimator_params(), params.seed, params.features)
+        head = build_head(
+            design.columns, family, params.estimator_params(), params.seed, params.features
+        )
         chosen = params.estimator_params()
         from churn.train import tuning  # scipy.stats (and optuna) only when tuning
 
@@ -99,18 +98,17 @@ def fit_model(
             head, method=params.calibration, cv=folds(params.cv_folds, params.seed)
         )
     fitted.fit(X, y)
-    model = with_features(fitted, tenure_band_edges)
-    model.steps[0][1].fit(contract.inputs(table))  # stateless: records the input columns
+    model = with_features(fitted, design.feature_step())
+    # Stateless: fitting records the input columns (a plain record's).
+    model.steps[0][1].fit(table[list(design.columns.features)])
     return TrainingResult(
         model, cv, chosen, result, family, scores, choice, y.to_numpy(dtype=np.int64)
     )
 
 
-def train(
-    table: pd.DataFrame, contract: Contract, params: TrainParams, tenure_band_edges: list[int]
-) -> tuple[Any, CrossValidation]:
+def train(table: pd.DataFrame, design: Design, params: TrainParams) -> tuple[Any, CrossValidation]:
     """Cross-validate (tuning first if configured), then fit on the whole training split."""
-    result = fit_model(table, contract, params, tenure_band_edges)
+    result = fit_model(table, design, params)
     return result.model, result.cv
 
 
@@ -155,7 +153,7 @@ def family_rows(
 ) -> list[dict[str, Any]]:
     """One row per family scored (simplest first): the table of ``metrics/train_families.json``.
 
-    ``profit_oof`` is the expected profit per customer of the family's out-of-fold
+    ``profit_oof`` is the expected profit per row (the problem's unit) of the family's out-of-fold
     probabilities (each from the fold that did not train on the row) at the threshold
     of ``thresholds`` that maximises it there (``threshold_oof``), as evaluate chooses
     the deployed model's threshold on validation: a business view of each family at no

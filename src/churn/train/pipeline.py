@@ -1,17 +1,18 @@
 """The model pipeline: from a plain customer record to a churn probability.
 
-``features -> preprocess [-> select] -> model``: the engineered features
-(stateless, ``churn.features``), then scaling and one-hot encoding (plus optional
-spline or polynomial terms) fitted on the training split only, an optional
-feature selection step, then the estimator chosen in ``params.yaml``. The part
-after ``features`` (``build_head``) is what cross-validation, tuning and fitting
-work on, given the engineered columns that ``featurize`` wrote; the saved model
-puts the feature step in front (``with_features``), so it takes a plain record.
+``features -> preprocess [-> select] -> model``: the engineered features of the
+problem's feature set (stateless, ``churn.features``), then scaling and one-hot
+encoding (plus optional spline or polynomial terms) fitted on the training split
+only, an optional feature selection step, then the estimator chosen in
+``params.yaml``. The part after ``features`` (``build_head``) is what
+cross-validation, tuning and fitting work on, given the engineered columns that
+``featurize`` wrote; the saved model puts the feature step in front
+(``with_features``), so it takes a plain record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -29,32 +30,46 @@ from sklearn.preprocessing import (
 from churn.core.contract import Contract
 from churn.core.errors import ConfigError
 from churn.core.params import FeatureStepParams
-from churn.features import (
-    ENGINEERED,
-    ENGINEERED_CATEGORICAL,
-    ENGINEERED_NUMERIC,
-    ChurnFeatures,
-)
+from churn.core.problem import Features
+from churn.features.sets import ModelColumns, feature_set, model_columns, set_params
+from churn.features.step import FeatureStep
 from churn.train.families import FAMILIES
 
 
-def numeric_columns(contract: Contract) -> list[str]:
-    """The numeric inputs of the preprocessing: the contract's and the engineered ones."""
-    return [*contract.numeric_features, *ENGINEERED_NUMERIC]
+@dataclass(frozen=True)
+class Design:
+    """What every model of a problem is built from: its columns, feature step and label."""
+
+    columns: ModelColumns
+    #: The problem's feature set as the pipeline's first step (stateless).
+    feature_set: str
+    feature_params: dict[str, Any]
+    #: The 0/1 label column of the modelling table.
+    label: str
+
+    def feature_step(self) -> FeatureStep:
+        return FeatureStep(self.feature_set, dict(self.feature_params))
 
 
-def categorical_columns(contract: Contract) -> list[str]:
-    """The categorical inputs of the preprocessing: the contract's and the engineered ones."""
-    return [*contract.categorical_features, *ENGINEERED_CATEGORICAL]
+def design_for(contract: Contract, features: Features) -> Design:
+    """The design of ``contract`` with the problem file's ``features`` (checked)."""
+    fs = feature_set(features.set)
+    set_params(fs, features.params)  # a clear error now, not at the first prediction
+    return Design(
+        columns=model_columns(contract, fs, features.expand),
+        feature_set=fs.name,
+        feature_params=dict(features.params),
+        label=contract.label,
+    )
 
 
-def engineered_inputs(table: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+def engineered_inputs(table: pd.DataFrame, columns: ModelColumns) -> pd.DataFrame:
     """The columns the head of the pipeline takes: the features, then the engineered ones.
 
-    The order is that of ``ChurnFeatures``' output, so a head fitted on the modelling
+    The order is that of the feature step's output, so a head fitted on the modelling
     table is exactly the head of a pipeline fitted on plain records.
     """
-    columns = [*contract.feature_names, *ENGINEERED]
+    columns = columns.all
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise ConfigError(
@@ -77,22 +92,24 @@ def chi2_shifted(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def preprocessor(
-    contract: Contract, features: FeatureStepParams | None = None
+    columns: ModelColumns, features: FeatureStepParams | None = None
 ) -> ColumnTransformer:
     """Scaling and one-hot encoding, plus the optional expansion of numeric columns.
 
     Explicit column lists (no column selectors): the fitted pipeline must take
-    exactly the contract's columns.
+    exactly the contract's columns. The expansion applies to ``columns.expand`` (the
+    problem file's ``features.expand``); with none, there is no expansion.
     """
     features = features or FeatureStepParams()
-    numeric = numeric_columns(contract)
+    numeric = list(columns.numeric)
     steps: list[tuple[str, Any, list[str]]] = [("numeric", StandardScaler(), numeric)]
-    if features.expansion != "none":
-        unknown = sorted(set(features.expand_columns) - set(numeric))
-        if unknown or not features.expand_columns:
+    expand_columns = list(columns.expand)
+    if features.expansion != "none" and expand_columns:
+        unknown = sorted(set(expand_columns) - set(numeric))
+        if unknown:
             raise ConfigError(
-                f"train.features.expand_columns: {unknown or 'empty'} - expected a non-empty "
-                f"list of numeric columns from {numeric}"
+                f"features.expand (problem file): {unknown} - expected numeric columns "
+                f"from {numeric}"
             )
         if features.expansion == "splines":
             expand: Any = SplineTransformer(n_knots=features.n_knots, degree=3)
@@ -110,19 +127,17 @@ def preprocessor(
                     ),
                 ]
             )
-        steps.append(("expanded", expand, list(features.expand_columns)))
+        steps.append(("expanded", expand, expand_columns))
     steps.append(
         (
             "categorical",
             OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float64),
-            categorical_columns(contract),
+            list(columns.categorical),
         )
     )
     # With an expansion, prefixed names: "tenure" from PolynomialFeatures would clash
     # with the plain scaled "tenure".
-    return ColumnTransformer(
-        steps, remainder="drop", verbose_feature_names_out=features.expansion != "none"
-    )
+    return ColumnTransformer(steps, remainder="drop", verbose_feature_names_out=len(steps) > 2)
 
 
 def selector(features: FeatureStepParams, seed: int) -> Any | None:
@@ -146,7 +161,7 @@ def selector(features: FeatureStepParams, seed: int) -> Any | None:
 
 
 def build_head(
-    contract: Contract,
+    columns: ModelColumns,
     model: str,
     params: dict[str, Any],
     seed: int,
@@ -156,7 +171,7 @@ def build_head(
     if model not in FAMILIES:
         raise ValueError(f"unknown model family {model!r}; choose one of {sorted(FAMILIES)}")
     features = features or FeatureStepParams()
-    steps: list[tuple[str, Any]] = [("preprocess", preprocessor(contract, features))]
+    steps: list[tuple[str, Any]] = [("preprocess", preprocessor(columns, features))]
     select = selector(features, seed)
     if select is not None:
         steps.append(("select", select))
@@ -164,21 +179,21 @@ def build_head(
     return Pipeline(steps)
 
 
-def with_features(head: Any, tenure_band_edges: Sequence[int]) -> Pipeline:
+def with_features(head: Any, feature_step: FeatureStep) -> Pipeline:
     """``features -> head``: a model that takes plain records (``head`` may be fitted)."""
-    front = ("features", ChurnFeatures(tuple(tenure_band_edges)))
+    front = ("features", feature_step)
     if isinstance(head, Pipeline):
         return Pipeline([front, *head.steps])
     return Pipeline([front, ("model", head)])
 
 
 def build_pipeline(
-    contract: Contract,
+    design: Design,
     model: str,
     params: dict[str, Any],
     seed: int,
-    tenure_band_edges: Sequence[int],
     features: FeatureStepParams | None = None,
 ) -> Pipeline:
     """The unfitted pipeline for one model family, from a plain record."""
-    return with_features(build_head(contract, model, params, seed, features), tenure_band_edges)
+    head = build_head(design.columns, model, params, seed, features)
+    return with_features(head, design.feature_step())

@@ -1,11 +1,7 @@
-"""The engineered features, shared by featurize, train and the service (no train/serve skew).
+"""The Telco feature set: average monthly spend, its gap to this month, services, tenure band.
 
-``engineer`` adds them to a table of customer records; ``ChurnFeatures`` is the same
-computation as a stateless scikit-learn transformer. The ``featurize`` stage writes
-the engineered table that ``split`` and ``train`` consume; the trained model keeps
-``ChurnFeatures`` as its first step, so the service (and ``evaluate``) pass a plain
-customer record through the very same code. Nothing here is learned from data:
-anything that is (scaling, encoding) is fitted in ``churn.train``.
+Row-wise arithmetic on numpy arrays (no scikit-learn here: featurize imports only
+this), registered as the feature set ``telco`` in ``churn.features.sets``.
 """
 
 from __future__ import annotations
@@ -14,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from pydantic import BaseModel, ConfigDict, Field
 
 #: Services counted by ``num_services`` (internet access counts as one more).
 SERVICE_COLUMNS = (
@@ -33,6 +29,15 @@ ENGINEERED_CATEGORICAL = ("tenure_band",)
 ENGINEERED = ENGINEERED_NUMERIC + ENGINEERED_CATEGORICAL
 #: The input columns the features are computed from.
 REQUIRED = ("tenure", "MonthlyCharges", "TotalCharges", "InternetService", *SERVICE_COLUMNS)
+
+
+class TelcoParams(BaseModel):
+    """The set's params (``features.params`` in the problem file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Upper edges (months) of the tenure bands; the last band is open-ended.
+    tenure_band_edges: list[int] = Field(min_length=1)
 
 
 def tenure_band_labels(edges: Sequence[int]) -> list[str]:
@@ -86,22 +91,6 @@ def engineer(df: pd.DataFrame, tenure_band_edges: Sequence[int]) -> pd.DataFrame
     )
 
 
-class ChurnFeatures(TransformerMixin, BaseEstimator):
-    """Adds the engineered features; stateless (``fit`` learns nothing)."""
-
-    def __init__(self, tenure_band_edges: Sequence[int] = (12, 24, 48)):
-        self.tenure_band_edges = tenure_band_edges
-
-    def fit(self, X: pd.DataFrame, y: object = None) -> ChurnFeatures:
-        missing = [c for c in REQUIRED if c not in X.columns]
-        if missing:
-            raise ValueError(f"input is missing the columns {missing}")
-        self.n_features_in_ = len(X.columns)
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        return self
-
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        return engineer(X, list(self.tenure_band_edges))
-
-    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.asarray([*self.feature_names_in_, *ENGINEERED], dtype=object)
+def add(df: pd.DataFrame, params: TelcoParams) -> pd.DataFrame:
+    """The set's entry point: ``engineer`` with its params."""
+    return engineer(df, params.tenure_band_edges)
