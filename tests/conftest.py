@@ -172,6 +172,20 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tests of each end-to-end module on one pytest-xdist worker.
+
+    `make test` runs on two workers with ``--dist loadgroup``: unit tests go to
+    whichever worker is free, but an end-to-end module's tests share a module-scoped
+    sandbox (a pipeline run, a `dvc exp` queue) that each worker would otherwise
+    build again. Runs before xdist reads the groups (tryfirst).
+    """
+    for item in items:
+        if item.get_closest_marker("e2e") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster():
     """A throwaway PostgreSQL server for the whole session, stopped and deleted at the end.
