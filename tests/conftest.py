@@ -174,15 +174,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the tests of each end-to-end module on one pytest-xdist worker.
+    """Keep the end-to-end tests that share a module-scoped sandbox on one xdist worker.
 
-    `make test` runs on two workers with ``--dist loadgroup``: unit tests go to
-    whichever worker is free, but an end-to-end module's tests share a module-scoped
-    sandbox (a pipeline run, a `dvc exp` queue) that each worker would otherwise
-    build again. Runs before xdist reads the groups (tryfirst).
+    `make test` runs on two workers with ``--dist loadgroup``: a test goes to whichever
+    worker is free, but the tests of an end-to-end module that share a module-scoped
+    fixture (a pipeline run, a `dvc exp` queue) stay together, or each worker would
+    build it again. End-to-end tests with sandboxes of their own stay free to spread.
+    Runs before xdist reads the groups (tryfirst).
     """
     for item in items:
-        if item.get_closest_marker("e2e") and not item.get_closest_marker("xdist_group"):
+        if not item.get_closest_marker("e2e") or item.get_closest_marker("xdist_group"):
+            continue
+        fixtures = getattr(item, "_fixtureinfo", None)
+        defs = fixtures.name2fixturedefs.values() if fixtures else ()
+        if any(d[-1].scope == "module" for d in defs if d):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
