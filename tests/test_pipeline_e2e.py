@@ -27,11 +27,12 @@ STAGES = [
     "gate",
     "explore",
     "report",
+    "monitor",
 ]
-AFTER_TRAIN = ["train", "evaluate", "explain", "gate", "report"]
-# explain and gate write only small outputs committed with dvc.lock (cache: false): on a
-# fresh clone they are up to date already, so a cold repro runs the other stages.
-COLD = [s for s in STAGES if s not in ("explain", "gate")]
+AFTER_TRAIN = ["train", "evaluate", "explain", "gate", "report", "monitor"]
+# explain, gate and monitor write only small outputs committed with dvc.lock (cache:
+# false): on a fresh clone they are up to date already, so a cold repro runs the others.
+COLD = [s for s in STAGES if s not in ("explain", "gate", "monitor")]
 
 
 def ran(result) -> list[str]:

@@ -243,15 +243,37 @@ def realized_performance(
     overall = _realized(y, p, threshold, econ, n_boot, _group_seed(seed, ""), level)
     by_segment: dict[str, RealizedPerformance] = {}
     if segments is not None:
-        labels = pd.Series(np.asarray(segments, dtype=object)).fillna("<missing>").astype(str)
-        if labels.size != y.size:
-            raise ValueError(f"{labels.size} segment labels for {y.size} customers")
-        for label in sorted(labels.unique()):
-            mask = (labels == label).to_numpy()
-            by_segment[label] = _realized(
-                y[mask], p[mask], threshold, econ, n_boot, _group_seed(seed, label), level
-            )
+        by_segment = segment_performance(
+            y, p, threshold, econ, segments, n_boot=n_boot, seed=seed, level=level
+        )
     return PerformanceReport(overall, segment_column, by_segment)
+
+
+def segment_performance(
+    y_true: np.ndarray,
+    probability: np.ndarray,
+    threshold: float,
+    econ: Economics,
+    segments: pd.Series | np.ndarray,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, RealizedPerformance]:
+    """The per-level part of :func:`realized_performance`, without the overall bootstrap
+    (for a caller that reports several segment columns of the same customers)."""
+    y = np.asarray(y_true).astype(int)
+    p = np.asarray(probability, dtype=np.float64)
+    labels = pd.Series(np.asarray(segments, dtype=object)).fillna("<missing>").astype(str)
+    if labels.size != y.size:
+        raise ValueError(f"{labels.size} segment labels for {y.size} customers")
+    by_segment = {}
+    for label in sorted(labels.unique()):
+        mask = (labels == label).to_numpy()
+        by_segment[label] = _realized(
+            y[mask], p[mask], threshold, econ, n_boot, _group_seed(seed, label), level
+        )
+    return by_segment
 
 
 # --- Estimated performance (CBPE) -----------------------------------------------------------

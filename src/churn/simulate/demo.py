@@ -175,6 +175,13 @@ def run_demo(
     problem = load_problem(root=workspace)
     contract, words = problem.contract, problem.words
     pool = read_source(spec.pool, root=workspace)
+    trained = read_source(spec.model, root=workspace)
+    shared = set(pool[contract.id_column]) & set(trained[contract.id_column])
+    if shared:
+        raise ConfigError(
+            f"{spec_path}: the pool shares {len(shared):,} identifiers with the training "
+            f"source (e.g. {sorted(shared)[0]}): the model would score rows it saw"
+        )
     stream = build_stream(pool, contract, spec)
     rel_spec = spec_path.resolve().relative_to(root.resolve()).as_posix()
     write_stream(stream, spec, workspace / STREAM_DIR, rel_spec)
