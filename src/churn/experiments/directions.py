@@ -30,6 +30,13 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "profit_contact_all": True,
     "top_decile_lift": True,
     "emp": True,
+    # metrics/monitor/periods.json (per period): a lower verdict (0 ok, 1 investigate,
+    # 2 retrain), fewer drifted columns and less quarantine are better.
+    "verdict": False,
+    "drifted_columns": False,
+    "score_drifted": False,
+    "quarantined_share": False,
+    "profit_per_customer": True,
 }
 
 
