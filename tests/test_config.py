@@ -13,12 +13,13 @@ from churn.core.problem import ProblemParams, parse_problem
 from churn.monitor.outcomes import OutcomesParams
 from churn.monitor.settings import MonitorParams
 from churn.score.settings import ScoreParams
+from churn.simulate.stream import StreamParams
 from tests.support.sandbox import REPO_ROOT
 from tests.support.telco import TELCO
 
 PARAMS = REPO_ROOT / "params.yaml"
-#: Every section class of the base params module (the collect, score, outcomes and monitor
-#: sections live with the code that reads them).
+#: Every section class of the base params module (the collect, score, outcomes, monitor and
+#: stream sections live with the code that reads them).
 SECTIONS = tuple(
     cls
     for cls in vars(params_module).values()
@@ -34,7 +35,14 @@ def write(tmp_path, data):
 
 def test_every_section_of_the_shipped_params_loads():
     data = yaml.safe_load(PARAMS.read_text())
-    others = (CollectParams, ProblemParams, ScoreParams, OutcomesParams, MonitorParams)
+    others = (
+        CollectParams,
+        ProblemParams,
+        ScoreParams,
+        OutcomesParams,
+        MonitorParams,
+        StreamParams,
+    )
     sections = {s.section: s for s in (*SECTIONS, *others)}
     assert set(sections) == set(data), "a section of params.yaml has no typed class, or back"
     for section in sections.values():

@@ -27,6 +27,9 @@ SWITCH = (
     f"problem.file={EXAMPLE}/problem.yaml",
     f"collect.source.path={EXAMPLE}/german_credit.csv",
     f"collect.watch={EXAMPLE}/german_credit.csv",
+    # The worked example's simulated months name its columns: none here, so the monitor
+    # reads the prediction log.
+    "stream.months=[]",
 )
 
 
