@@ -79,6 +79,10 @@ lock: ## Re-resolve the locks from pyproject.toml (needs the network)
 	@# output file, so it starts as a copy of the full lock.
 	cp requirements.lock requirements-runtime.lock
 	/tmp/churn-lock-tools/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements-runtime.lock
+	@# JupyterLab for `make notebook` (the `notebook` extra) on top of the full lock, same pins.
+	cp requirements.lock requirements-notebook.lock
+	/tmp/churn-lock-tools/bin/uv pip compile pyproject.toml --extra dev --extra dask \
+		--extra postgres --extra notebook $(LOCK_FLAGS) -o requirements-notebook.lock
 
 .PHONY: clean
 clean: ## Remove the environment and tool caches (not the DVC cache)
@@ -150,7 +154,7 @@ bench-serve: $(STAMP) ## Benchmark the prediction service: latency, throughput, 
 REPORT_HTML := reports/stakeholder/report.html
 
 .PHONY: report
-report: $(STAMP) ## Write the stakeholder report (dvc repro report) to reports/stakeholder/
+report: $(STAMP) ## Write the stakeholder report and slide deck (dvc repro report) to reports/stakeholder/
 	$(RUN) dvc repro report
 
 .PHONY: report-pdf
@@ -162,3 +166,24 @@ report-pdf: report system-deps ## Print the stakeholder report to reports/stakeh
 		--user-data-dir="$$profile" --print-to-pdf=reports/stakeholder/report.pdf \
 		file://$(CURDIR)/$(REPORT_HTML)
 	@ls -l reports/stakeholder/report.pdf
+
+# --- The analysis notebook ------------------------------------------------------------------
+# JupyterLab is not in requirements.lock (the tests execute the notebook with nbclient):
+# `make notebook` installs it once into .venv from requirements-notebook.lock, which is the
+# full lock plus JupyterLab at the same pins (`make lock` writes it): 40 more packages,
+# about 30 MB to download, 100 MB installed.
+NOTEBOOK := notebooks/analysis.py
+NOTEBOOK_STAMP := $(VENV)/.notebook-installed
+
+$(NOTEBOOK_STAMP): $(STAMP) requirements-notebook.lock
+	@echo "Installing JupyterLab into $(VENV) from requirements-notebook.lock (about 30 MB to download)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-notebook.lock
+	@touch $@
+
+.PHONY: notebook
+notebook: $(NOTEBOOK_STAMP) ## Open the analysis notebook in JupyterLab (installs JupyterLab first)
+	@# The .py is the notebook's text in git; the paired .ipynb (git-ignored) holds outputs,
+	@# and jupytext keeps the two in step on every save. The venv's kernel comes first.
+	$(BIN)/jupytext --sync $(NOTEBOOK)
+	$(RUN) JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter jupyter lab --ServerApp.ip=127.0.0.1 \
+		$(NOTEBOOK:.py=.ipynb)

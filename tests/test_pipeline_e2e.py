@@ -101,6 +101,27 @@ def test_cold_repro_writes_a_stakeholder_report_that_renders_offline(box):
     assert f"earn {test['profit_tuned_threshold']:.2f} per customer" in seen["text"]
 
 
+def test_cold_repro_writes_a_slide_deck_with_the_run_numbers(box):
+    from pptx import Presentation
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    decision = json.loads((box.path / "models/decision.json").read_text())
+    test = json.loads((box.path / "metrics/evaluate/metrics.json").read_text())["test"]
+    deck = Presentation(box.path / "reports/stakeholder/slides.pptx")
+    titles = [s.shapes.title.text for s in deck.slides]
+    assert len(titles) == 10 and titles[1] == "The problem and its economics", titles
+    pictures = [
+        shape
+        for s in deck.slides
+        for shape in s.shapes
+        if shape.shape_type == MSO_SHAPE_TYPE.PICTURE
+    ]
+    assert len(pictures) == 5  # the report's five figures
+    cover = " ".join(" ".join(sh.text_frame.text for sh in deck.slides[0].shapes).split())
+    assert f"at least {decision['threshold']:.2f}" in cover
+    assert f"{test['profit_tuned_threshold']:.2f} per customer" in cover
+
+
 def test_second_repro_runs_nothing(box):
     result = box.dvc("repro")
     # Only the source fingerprint runs (always_changed: DVC cannot hash a database or an

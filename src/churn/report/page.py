@@ -467,12 +467,17 @@ def _model_card(ev: Evidence, problem: Problem, pngs: dict[str, bytes]) -> str:
     )
 
 
+def title(w: Words) -> str:
+    """The report's title (the slide deck's too)."""
+    return f"{w.name}: who to {w.verb}, and what it is worth"
+
+
 def render_report(
     ev: Evidence, problem: Problem, pngs: dict[str, bytes], boxplots: bytes | None = None
 ) -> str:
     """The stakeholder report: one HTML file, images embedded, no scripts."""
     w = problem.words
-    title = f"{w.name}: who to {w.verb}, and what it is worth"
+    title_ = title(w)
     m = ev.metrics["test"]
     sections = [
         ("problem", "Problem"),
@@ -485,7 +490,7 @@ def render_report(
         ("model-card", "Model card"),
     ]
     body = [
-        f"<h1>{esc(title)}</h1>",
+        f"<h1>{esc(title_)}</h1>",
         f'<p class="lead">A summary of the {esc(w.event)}-prediction pipeline for decision '
         f"makers. In short: {esc(w.verb)} {esc(w.units)} whose predicted {esc(w.event)} "
         f"probability is at least <strong>{ev.decision.threshold:.2f}</strong>; expected "
@@ -501,4 +506,4 @@ def render_report(
         _limitations(ev, problem),
         _model_card(ev, problem, pngs),
     ]
-    return page(title, "\n".join(body), extra_css=NARRATIVE_CSS)
+    return page(title_, "\n".join(body), extra_css=NARRATIVE_CSS)

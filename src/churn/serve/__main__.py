@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load(ServeParams, root / "params.yaml")
         model = model_source.load(root, args.rev)
+        log_path = args.prediction_log or root / settings.prediction_log
+        app = create_app(model, settings, log_path)
     except ChurnError as exc:
         print(f"\n[serve] ERROR: {exc}\n[serve] the service did not start.\n", file=sys.stderr)
         return 1
@@ -42,8 +44,6 @@ def main(argv: list[str] | None = None) -> int:
         f"from {model.decision.source}",
         file=sys.stderr,
     )
-    log_path = args.prediction_log or root / settings.prediction_log
-    app = create_app(model, settings, log_path)
     # One worker: the prediction log has one writer, and the model is loaded once.
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
