@@ -79,7 +79,7 @@ def test_the_monitor_stage_gives_the_same_bytes_again(monitored):
 
 def test_each_scenario_gets_its_verdict_and_its_reasons(monitored):
     *_, verdicts = monitored
-    assert verdicts["simulated"]["pool"].startswith("the raw records of the pipeline's test split")
+    assert verdicts["simulated"]["pool"] == "the raw records of the pipeline's test split"
     by_scenario: dict[str, list[dict]] = {}
     for period in verdicts["periods"]:
         by_scenario.setdefault(period["scenario"], []).append(period)

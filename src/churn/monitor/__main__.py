@@ -87,6 +87,11 @@ def main(args) -> None:
     scratch = tempfile.TemporaryDirectory(prefix="churn-monitor-")
     simulated = None
     if stream.months:
+        log.info(
+            "monitoring the SIMULATED stream %s (params.yaml declares stream.months; set "
+            "stream.months: [] to monitor the prediction log)",
+            args.stream,
+        )
         extent, manifest = simulated_extent(args.stream, Path(scratch.name))
         simulated = simulation_note(args.stream, manifest)
         db = open_log(extent, "the simulated stream's scratch log", root=Path("/"))

@@ -49,7 +49,7 @@ def main(args) -> None:
     args.output_dir.mkdir(parents=True)
     origin = {
         "model_trained_on": "the pipeline's training split",
-        "pool": "the raw records of the pipeline's test split (never trained on)",
+        "pool": "the raw records of the pipeline's test split",
     }
     if not spec.months:
         write_json({"simulated": False, "months": []}, args.output_dir / "manifest.json")
