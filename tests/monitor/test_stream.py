@@ -113,3 +113,30 @@ def test_too_small_a_pool_is_refused(spec):
     big = StreamSpec.model_validate({**spec.model_dump(), "rows_per_month": 600})
     with pytest.raises(Exception, match="the pool holds 1,761 rows, the stream needs 4,200"):
         build_stream(small, contract, big)
+
+
+def test_the_pipelines_stream_takes_the_test_splits_records_and_its_params_load():
+    from churn.core.errors import DataError
+    from churn.core.params import load
+    from churn.simulate.stage import held_out_pool
+    from churn.simulate.stream import StreamParams
+
+    raw = pd.DataFrame({"id": ["a", "b", "c", "d"], "x": ["1", "2", "3", "4"]})
+    test = pd.DataFrame({"id": ["d", "b"]})
+    assert held_out_pool(raw, test, "id")["id"].tolist() == ["b", "d"]
+    with pytest.raises(DataError, match="does not single out the raw records"):
+        held_out_pool(pd.concat([raw, raw.iloc[[1]]]), test, "id")
+    shipped = load(StreamParams, REPO_ROOT / "params.yaml")
+    assert [m.scenario for m in shipped.months] == [
+        "no_drift",
+        "covariate_shift",
+        "data_quality",
+        "concept_drift",
+        "concept_drift",
+    ]
+    # Five months must fit in the test split (15% of 7,043 customers).
+    assert shipped.rows_per_month * len(shipped.months) <= 1057
+    with pytest.raises(ValidationError, match="distinct periods in order"):
+        StreamParams.model_validate(
+            {"months": [m.model_dump() for m in reversed(shipped.months)], "seed": 1}
+        )
