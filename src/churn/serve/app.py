@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Header, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
@@ -24,7 +24,13 @@ from churn.core.params import ServeParams
 from churn.serve import schema
 from churn.serve.metrics import MetricsMiddleware, ServiceMetrics
 from churn.serve.model_source import ServedModel
-from churn.serve.prediction_log import PredictionLog, PredictionLogError
+from churn.serve.prediction_log import (
+    PERIOD_PATTERN,
+    SERVICE,
+    PredictionLog,
+    PredictionLogError,
+    period_of,
+)
 from churn.serve.predictor import MicroBatcher
 
 #: A client-supplied X-Request-ID is kept only if it looks like an identifier.
@@ -87,11 +93,12 @@ def create_app(model: ServedModel, settings: ServeParams, log_path: str | Path) 
     PredictionResponse, BatchResponse = schema.response_models(contract, words)
 
     async def predict_records(
-        request: Request, records_in: Sequence[Any]
+        request: Request, records_in: Sequence[Any], period: str | None
     ) -> tuple[str, list[dict[str, Any]]]:
         """Predict, log (waiting for the commit), observe; the logged rows."""
         request_id = _request_id(request)
         received = datetime.now(UTC).isoformat(timespec="microseconds")
+        period = period or period_of(received)
         records = [c.model_dump() for c in records_in]
         probabilities = await state["batcher"].predict(records)
         rows = []
@@ -101,6 +108,8 @@ def create_app(model: ServedModel, settings: ServeParams, log_path: str | Path) 
                 item=i,
                 received_at=received,
                 model_version=model.version,
+                period=period,
+                channel=SERVICE,
                 probability=float(p),
                 decision=int(p >= model.threshold),
                 threshold=model.threshold,
@@ -132,6 +141,17 @@ def create_app(model: ServedModel, settings: ServeParams, log_path: str | Path) 
         return JSONResponse({"detail": f"prediction not served: {exc}"}, status_code=503)
 
     unavailable = {503: {"model": schema.ErrorMessage, "description": "prediction not logged"}}
+    # The period a prediction belongs to in monitoring: by default the month it was made
+    # (UTC); a client replaying or backfilling records names theirs.
+    period_header = Header(
+        default=None,
+        alias="X-Period",
+        pattern=PERIOD_PATTERN,
+        description=(
+            "The monitoring period these predictions belong to (e.g. 2024-05); "
+            "default: the month (UTC) the request is received"
+        ),
+    )
 
     @app.post(
         "/predict",
@@ -139,9 +159,14 @@ def create_app(model: ServedModel, settings: ServeParams, log_path: str | Path) 
         responses=unavailable,
         tags=["predict"],
     )
-    async def predict(customer: Customer, request: Request, response: Response):  # type: ignore[valid-type]
+    async def predict(
+        customer: Customer,  # type: ignore[valid-type]
+        request: Request,
+        response: Response,
+        x_period: str | None = period_header,
+    ):
         """The probability and the decision for one record."""
-        request_id, rows = await predict_records(request, [customer])
+        request_id, rows = await predict_records(request, [customer], x_period)
         response.headers["X-Request-ID"] = request_id
         return {
             **prediction(rows[0]),
@@ -156,9 +181,14 @@ def create_app(model: ServedModel, settings: ServeParams, log_path: str | Path) 
         responses=unavailable,
         tags=["predict"],
     )
-    async def predict_batch(batch: Batch, request: Request, response: Response):  # type: ignore[valid-type]
+    async def predict_batch(
+        batch: Batch,  # type: ignore[valid-type]
+        request: Request,
+        response: Response,
+        x_period: str | None = period_header,
+    ):
         """Probabilities and decisions for up to `serve.max_batch_size` records."""
-        request_id, rows = await predict_records(request, getattr(batch, words.units))
+        request_id, rows = await predict_records(request, getattr(batch, words.units), x_period)
         response.headers["X-Request-ID"] = request_id
         return {
             "request_id": request_id,
