@@ -133,6 +133,19 @@ exp-run-queue: $(STAMP) ## Run every queued experiment, JOBS (default 2) at a ti
 serve: $(STAMP) ## Serve the workspace model on http://127.0.0.1:8000 (run `make repro` first)
 	$(RUN) python -m churn.serve --host 127.0.0.1 --port 8000
 
+# --- Monitoring ---------------------------------------------------------------------------
+DEMO_DIR ?= $(or $(TMPDIR),/tmp)/churn-monitor-demo
+
+.PHONY: monitor
+monitor: $(STAMP) ## Monitor the prediction log: record its extent, then dvc repro monitor
+	$(RUN) python -m churn.monitor.log_state
+	$(RUN) dvc repro monitor
+	@echo "dashboard: $(CURDIR)/reports/monitor/dashboard.html"
+
+.PHONY: monitor-demo
+monitor-demo: $(STAMP) ## The monitoring loop on the simulated stream, in a copy of the repo (DEMO_DIR)
+	$(RUN) python -m churn.simulate demo --workspace $(DEMO_DIR) --replace
+
 .PHONY: bench-serve
 bench-serve: $(STAMP) ## Benchmark the prediction service: latency, throughput, batch of 1,000
 	$(RUN) python -m benchmarks.serve

@@ -73,7 +73,7 @@ def test_bad_rows_get_the_reasons_the_clean_stage_gives_and_are_never_scored(
     )
     assert got == want
     assert ("conflicting_duplicate_id" in dict(got).values()) and len(got) == 5
-    assert list(quarantined[lineage.SOURCE_LINE])[0] == 12  # file line: header is line 1
+    assert quarantined[lineage.SOURCE_LINE].iloc[0] == 12  # file line: header is line 1
     scored = pd.read_parquet(out / "scored.parquet")
     assert not set(scored[contract.id_column]) & set(quarantined[contract.id_column])
     first_seen = dirty[contract.id_column].drop_duplicates()

@@ -21,28 +21,13 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from churn.collect.base import Source
-from churn.collect.files import CsvSource, ParquetSource
 from churn.core.cli import log, parser, run
 from churn.core.errors import ConfigError
 from churn.core.params import CleanParams, ServeParams, load
 from churn.score.run import score
-from churn.score.settings import ScoreParams
+from churn.score.settings import ScoreParams, input_source
 from churn.serve import model_source
 from churn.serve.prediction_log import PERIOD_PATTERN
-
-
-def input_source(path: str, pattern: str | None) -> Source:
-    """A CSV or Parquet source for ``--input`` (a file, or a folder of such files)."""
-    target = Path(path)
-    if target.is_dir():
-        parquet = any(target.rglob(pattern or "*.parquet")) and not any(target.rglob("*.csv"))
-        if parquet:
-            return ParquetSource(kind="parquet", path=path, pattern=pattern or "*.parquet")
-        return CsvSource(kind="csv", path=path, pattern=pattern or "*.csv")
-    if target.suffix.lower() in (".parquet", ".pq"):
-        return ParquetSource(kind="parquet", path=path)
-    return CsvSource(kind="csv", path=path)
 
 
 def main(args) -> None:

@@ -6,8 +6,12 @@ a SQL table or query, a paginated API), with credentials from the environment as
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
+from churn.collect.base import Source
+from churn.collect.files import CsvSource, ParquetSource
 from churn.collect.sources import AnySource
 from churn.core.params import Section
 
@@ -24,3 +28,16 @@ class ScoreParams(Section):
     #: Predictions written to the log per transaction (one fsync each, and the service's
     #: writes wait for at most one such transaction).
     log_commit_rows: int = Field(ge=1, le=1_000_000)
+
+
+def input_source(path: str, pattern: str | None) -> Source:
+    """A CSV or Parquet source for ``--input`` (a file, or a folder of such files)."""
+    target = Path(path)
+    if target.is_dir():
+        parquet = any(target.rglob(pattern or "*.parquet")) and not any(target.rglob("*.csv"))
+        if parquet:
+            return ParquetSource(kind="parquet", path=path, pattern=pattern or "*.parquet")
+        return CsvSource(kind="csv", path=path, pattern=pattern or "*.csv")
+    if target.suffix.lower() in (".parquet", ".pq"):
+        return ParquetSource(kind="parquet", path=path)
+    return CsvSource(kind="csv", path=path)
