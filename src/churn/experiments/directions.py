@@ -30,6 +30,16 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "profit_contact_all": True,
     "top_decile_lift": True,
     "emp": True,
+    # metrics/challenge.json: champion against challenger on the same evidence.
+    "profit_per_customer": True,
+    "profit_gain": True,
+    "profit_gain_low": True,
+    "profit_gain_high": True,
+    "roc_auc_gain": True,
+    "roc_auc_gain_low": True,
+    "roc_auc_gain_high": True,
+    "accepted": True,
+    "gate_passed": True,
 }
 
 
