@@ -115,10 +115,12 @@ class LoopDemo:
         ws = self.ws
         ws.run("git", "init", "-q", "-b", "main")
         source = self.spec.model.model_dump(mode="json", exclude_none=True)
-        set_params(
-            self.workspace / "params.yaml",
-            {"collect.source": source, "collect.watch": source["path"], **self.params},
-        )
+        updates: dict[str, Any] = {"collect.source": source, "collect.watch": source["path"]}
+        if "stream" in yaml.safe_load((self.workspace / "params.yaml").read_text()):
+            # The pipeline's own simulated months are dropped: here the months reach the
+            # prediction log through the service and batch scoring, and the monitor reads it.
+            updates["stream.months"] = []
+        set_params(self.workspace / "params.yaml", {**updates, **self.params})
         ws.commit("a copy of the repository, trained on the stream's training source")
         self.say(f"[loop] workspace {self.workspace}")
         self.say(f"[loop] the first model, on {self.spec.model.describe()}: dvc repro")
