@@ -137,7 +137,7 @@ serve: $(STAMP) ## Serve the workspace model on http://127.0.0.1:8000 (run `make
 DEMO_DIR ?= $(or $(TMPDIR),/tmp)/churn-monitor-demo
 
 .PHONY: monitor
-monitor: $(STAMP) ## Monitor the prediction log: record its extent, then dvc repro monitor
+monitor: $(STAMP) ## Monitor the prediction log (with stream.months: [] in params.yaml): record its extent, dvc repro monitor
 	$(RUN) python -m churn.monitor.log_state
 	$(RUN) dvc repro monitor
 	@echo "dashboard: $(CURDIR)/reports/monitor/dashboard.html"

@@ -13,6 +13,7 @@ import pytest
 from churn.collect.files import CsvSource
 from churn.collect.snapshot import collect
 from churn.collect.sources import SOURCE_STATE_FILE
+from churn.validate.checks import ClassNeeds
 from tests.support import sandbox
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.postgres import start_cluster
@@ -20,6 +21,8 @@ from tests.support.sandbox import REPO_ROOT
 from tests.support.telco import TELCO
 
 TELCO_CSV = REPO_ROOT / "data" / "external" / "telco_customer_churn.csv"
+#: What params.yaml asks of each target class: the 70/15/15 split, 5 CV folds, 1% share.
+NEEDS = ClassNeeds(train=0.7, validation=0.15, test=0.15, cv_folds=5, max_share=0.99)
 
 
 def read_telco_text() -> pd.DataFrame:

@@ -66,20 +66,20 @@ def test_every_month_reached_the_log_through_its_channel(stream):
     assert channels == {m["period"]: m["channel"] for m in manifest["months"]}
 
 
-def test_the_service_and_batch_scoring_give_the_same_probabilities(stream):
+def test_the_service_and_batch_scoring_give_the_same_probabilities(stream, tmp_path):
     workspace, scenarios, *_ = stream
     period = next(p for p, s in scenarios.items() if s == "no_drift")
     subprocess.run(
         [
             *("python", "-m", "churn.score", "--input", f"stream/months/{period}.csv"),
-            *("--period", period, "--output-dir", "rescored", "--no-log"),
+            *("--period", period, "--output-dir", str(tmp_path / "rescored"), "--no-log"),
         ],
         cwd=workspace,
         env=environment(),
         check=True,
         capture_output=True,
     )
-    batch = pd.read_parquet(workspace / "rescored" / "scored.parquet").set_index("customerID")
+    batch = pd.read_parquet(tmp_path / "rescored" / "scored.parquet").set_index("customerID")
     db = sqlite3.connect(workspace / "logs" / "predictions.sqlite")
     served = pd.read_sql_query(
         "SELECT customerID, probability FROM predictions WHERE period = ? AND channel = 'service'",

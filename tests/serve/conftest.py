@@ -83,6 +83,10 @@ class Server:
     def __init__(self, root: Path, log: Path, *extra: str, env: dict | None = None) -> None:
         self.port = free_port()
         self.log = log
+        # The server's output goes to a file: a pipe nobody reads would block it when full.
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.output_path = log.with_name(log.name + ".out")
+        self._output = self.output_path.open("w")
         self.proc = subprocess.Popen(
             [
                 *(sys.executable, "-m", "churn.serve", "--root", str(root)),
@@ -90,14 +94,14 @@ class Server:
                 *("--log-level", "warning", *extra),
             ],
             env={**sandbox.environment(), **(env or {})},
-            stdout=subprocess.PIPE,
+            stdout=self._output,
             stderr=subprocess.STDOUT,
             text=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"the server exited:\n{self.proc.stdout.read()}")
+                raise AssertionError(f"the server exited:\n{self.output()}")
             try:
                 if get(self.port, "/ready", timeout=1)[0] == 200:
                     return
@@ -122,6 +126,10 @@ class Server:
         finally:
             conn.close()
 
+    def output(self) -> str:
+        """What the server has written to stdout and stderr so far."""
+        return self.output_path.read_text(errors="replace")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -130,6 +138,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._output.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,15 @@ file (its words, segments, economics and gate). Writes per period: the metrics
 (metrics/monitor/periods.json, for `dvc metrics diff`), the verdicts with their reasons
 (metrics/monitor/verdicts.json), plot series over time (`dvc plots show`) and an offline
 HTML dashboard.
+
+When params.yaml declares SIMULATED months (section ``stream``, the worked example), the
+monitor reads them instead of the log: the ``stream`` stage's months are replayed through
+batch scoring into a scratch log (``churn.simulate.scratch``) with their outcomes, and
+every output says the stream is simulated and which scenario each month was built under.
 """
 
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +32,33 @@ from churn.evaluate.business import Economics
 from churn.monitor.alarms import ThresholdCache
 from churn.monitor.assess import assess, bars_for, baseline
 from churn.monitor.dashboard import render_dashboard
+from churn.monitor.log_state import extent as log_extent
 from churn.monitor.records import Extent, open_log, periods, read_period
 from churn.monitor.results import period_metrics, plot_series, verdicts_document
 from churn.monitor.settings import MonitorParams
 from churn.monitor.verdict import judge
+from churn.serve import model_source
+from churn.simulate.scratch import replay_into_log
+from churn.simulate.stream import StreamParams
+
+
+def simulated_extent(stream: Path, scratch: Path) -> tuple[Extent, dict]:
+    """The scratch log the simulated stream was replayed into, and the stream's manifest."""
+    log_path = scratch / "predictions.sqlite"
+    manifest = replay_into_log(stream, model_source.load(Path(".")), log_path, scratch)
+    extent = Extent.parse(log_extent(log_path), "the simulated stream's scratch log")
+    return extent, manifest
+
+
+def simulation_note(stream: Path, manifest: dict) -> dict:
+    """What the outputs say about a simulated stream: where it is and each month's scenario."""
+    return {
+        "stream": stream.as_posix(),
+        "what": manifest.get("what", ""),
+        "model_trained_on": manifest.get("model_trained_on"),
+        "pool": manifest.get("pool"),
+        "scenarios": {m["period"]: m["scenario"] for m in manifest["months"]},
+    }
 
 
 def main(args) -> None:
@@ -54,11 +83,26 @@ def main(args) -> None:
         bars=bars_for(params, gate, validation),
         segments=problem.segments,
     )
-    try:
-        extent = Extent.parse(json.loads(args.log_state.read_text()), str(args.log_state))
-    except json.JSONDecodeError:
-        raise DataError("not JSON", file=str(args.log_state)) from None
-    db = open_log(extent, str(args.log_state))
+    stream = load(StreamParams)
+    scratch = tempfile.TemporaryDirectory(prefix="churn-monitor-")
+    simulated = None
+    if stream.months:
+        log.info(
+            "monitoring the SIMULATED stream %s (params.yaml declares stream.months; set "
+            "stream.months: [] to monitor the prediction log)",
+            args.stream,
+        )
+        extent, manifest = simulated_extent(args.stream, Path(scratch.name))
+        simulated = simulation_note(args.stream, manifest)
+        db = open_log(extent, "the simulated stream's scratch log", root=Path("/"))
+        # What the outputs name: the stream, not the scratch file thrown away below.
+        extent = Extent(args.stream / "manifest.json", True, extent.tables)
+    else:
+        try:
+            extent = Extent.parse(json.loads(args.log_state.read_text()), str(args.log_state))
+        except json.JSONDecodeError:
+            raise DataError("not JSON", file=str(args.log_state)) from None
+        db = open_log(extent, str(args.log_state))
     assessments = []
     cache = ThresholdCache(
         base.profile,
@@ -87,12 +131,16 @@ def main(args) -> None:
                 extent,
                 retrain_periods=params.retrain.periods,
                 evidence=params.retrain.evidence,
+                simulated=simulated,
             ),
             args.verdicts,
         )
         for name, rows in plot_series(assessments, base).items():
             write_json(rows, args.plots_dir / f"{name}.json")
-        html = render_dashboard(assessments, verdicts, base, problem, extent, dpi=params.dpi)
+        html = render_dashboard(
+            assessments, verdicts, base, problem, extent, dpi=params.dpi, simulated=simulated
+        )
+    scratch.cleanup()
     args.dashboard.parent.mkdir(parents=True, exist_ok=True)
     args.dashboard.write_text(html, encoding="utf-8")
     if not assessments:
@@ -109,6 +157,7 @@ if __name__ == "__main__":
     p.add_argument(
         "--score-reference", type=Path, required=True, help="validation predictions (Parquet)"
     )
+    p.add_argument("--stream", type=Path, required=True, help="the simulated stream (stage stream)")
     p.add_argument("--decision", type=Path, required=True, help="decision file (JSON)")
     p.add_argument("--evaluate-metrics", type=Path, required=True, help="evaluate's metrics")
     p.add_argument("--metrics", type=Path, required=True, help="metrics per period (JSON)")

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from churn.core.contract import Contract
+from churn.core.errors import ConfigError
 from churn.evaluate.business import Economics
 from churn.monitor.alarms import AlarmThresholds, ColumnAlarm, ThresholdCache, column_alarms
 from churn.monitor.drift import PeriodDrift, ReferenceProfile, fit_reference, period_drift
@@ -36,6 +37,7 @@ from churn.monitor.performance import (
     RealizedPerformance,
     estimate_performance,
     realized_performance,
+    segment_performance,
 )
 from churn.monitor.records import PeriodRecords
 from churn.monitor.settings import MonitorParams
@@ -215,7 +217,10 @@ def assess(
     alarms: tuple[ColumnAlarm, ...] = ()
     if n >= params.min_rows:
         drift = period_drift(base.profile, table, score=probability)
-        thresholds = cache(n)
+        try:
+            thresholds = cache(n)
+        except ValueError as exc:  # e.g. too few resamples for the number of columns
+            raise ConfigError(f"params.yaml: monitor.drift: {exc}") from None
         alarms = column_alarms(drift, thresholds)
     realized = None
     idc = contract.id_column
@@ -230,18 +235,10 @@ def assess(
             "level": params.performance.level,
         }
         overall = realized_performance(y, p, threshold, base.econ, **options).overall
-        by_segment = {}
-        for column in base.segments:
-            report = realized_performance(
-                y,
-                p,
-                threshold,
-                base.econ,
-                segments=joined[column],
-                segment_column=column,
-                **options,
-            )
-            by_segment[column] = report.segments
+        by_segment = {
+            column: segment_performance(y, p, threshold, base.econ, joined[column], **options)
+            for column in base.segments
+        }
         realized = Realized(len(joined), len(joined) / n, overall, by_segment)
     return Assessment(
         period=records.period,

@@ -338,17 +338,31 @@ def render_dashboard(
     extent: Extent,
     *,
     dpi: int,
+    simulated: dict | None = None,
 ) -> str:
-    """The dashboard page."""
+    """The dashboard page (``simulated``: the stream is simulated; the page says so first)."""
     w = problem.words
     title = f"{w.name}: monitoring the deployed model"
     bars = "; ".join(f"{m.replace('_', ' ')} {b.value:.3f}" for m, b in base.bars.items())
     lead = (
         f"Model {esc(base.model_version)}, decision threshold {base.threshold:g} "
-        f"({esc(w.verb)} {esc(w.units)} at or above it). Periods from the prediction log "
+        f"({esc(w.verb)} {esc(w.units)} at or above it). Periods from "
+        f"{'the SIMULATED stream' if simulated else 'the prediction log'} "
         f"<code>{esc(extent.path.as_posix())}</code>. Bars for retraining: {esc(bars)}."
     )
     body = [f"<h1>{esc(title)}</h1>", f"<p class='lead'>{lead}</p>"]
+    if simulated:
+        months = ", ".join(
+            f"{esc(p)}: {esc(s.replace('_', ' '))}" for p, s in simulated["scenarios"].items()
+        )
+        body.append(
+            "<div class='verdict bad'>SIMULATED stream, not production data.</div>"
+            f"<p>The periods below were made from real records the model never trained on, "
+            f"{esc(str(simulated['pool']))}, cut into disjoint months and changed as each "
+            f"month's declared scenario says ({months}); every month was scored through batch "
+            f"scoring and its outcomes loaded. What was injected: "
+            f"<code>{esc(simulated['stream'])}/manifest.json</code>.</p>"
+        )
     if not assessments:
         body.append(
             "<div class='verdict ok'>No predictions in the prediction log yet.</div>"

@@ -119,8 +119,13 @@ def verdicts_document(
     *,
     retrain_periods: int,
     evidence: str,
+    simulated: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """verdicts.json: every period's verdict with its reasons, signals and numbers."""
+    """verdicts.json: every period's verdict with its reasons, signals and numbers.
+
+    ``simulated``: the stream is SIMULATED (its directory, origin and each period's
+    scenario); the document says so, and each period names its scenario.
+    """
     by_period = {a.period: a for a in assessments}
     periods = []
     for v in verdicts:
@@ -128,6 +133,7 @@ def verdicts_document(
         periods.append(
             {
                 "period": v.period,
+                **({"scenario": simulated["scenarios"].get(v.period)} if simulated else {}),
                 "verdict": v.verdict,
                 "level": v.level,
                 "reasons": list(v.reasons),
@@ -153,6 +159,7 @@ def verdicts_document(
     return {
         "schema_version": VERDICTS_SCHEMA,
         "model": {"version": base.model_version, "threshold": base.threshold},
+        "simulated": simulated,
         "prediction_log": {
             "path": extent.path.as_posix(),
             "exists": extent.exists,

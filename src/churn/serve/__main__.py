@@ -41,6 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load(ServeParams, root / "params.yaml")
         model = model_source.load(root, args.rev)
+        log_path = args.prediction_log or root / settings.prediction_log
+        reloader = None
+        token = os.environ.get(RELOAD_TOKEN_ENV)
+        if token:
+            try:
+                reloader = Reloader(token, lambda rev: model_source.load(root, rev))
+            except ValueError as exc:
+                raise ChurnError(str(exc)) from None
+        app = create_app(model, settings, log_path, reloader)
     except ChurnError as exc:
         print(f"\n[serve] ERROR: {exc}\n[serve] the service did not start.\n", file=sys.stderr)
         return 1
@@ -49,17 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         f"from {model.decision.source}",
         file=sys.stderr,
     )
-    log_path = args.prediction_log or root / settings.prediction_log
-    reloader = None
-    token = os.environ.get(RELOAD_TOKEN_ENV)
-    if token:
-        try:
-            reloader = Reloader(token, lambda rev: model_source.load(root, rev))
-        except ValueError as exc:
-            print(f"\n[serve] ERROR: {exc}\n[serve] the service did not start.\n", file=sys.stderr)
-            return 1
+    if reloader is not None:
         print(f"[serve] model reload enabled ({RELOAD_TOKEN_ENV} set)", file=sys.stderr)
-    app = create_app(model, settings, log_path, reloader)
     # One worker: the prediction log has one writer, and the model is loaded once.
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0

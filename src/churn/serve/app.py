@@ -20,14 +20,17 @@ from typing import Any
 
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 
-from churn.core.errors import ChurnError
+from churn.core.contract import Contract
+from churn.core.errors import ChurnError, ConfigError
 from churn.core.params import ServeParams
 from churn.serve import schema
+from churn.serve.body_limit import BodyLimitMiddleware
 from churn.serve.metrics import MetricsMiddleware, ServiceMetrics
 from churn.serve.model_source import ServedModel
 from churn.serve.prediction_log import (
@@ -39,6 +42,7 @@ from churn.serve.prediction_log import (
 )
 from churn.serve.predictor import MicroBatcher
 from churn.serve.reload import RELOAD_PATH, Reloader, retire
+from churn.serve.validation_errors import safe_errors
 
 #: A client-supplied X-Request-ID is kept only if it looks like an identifier.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -61,6 +65,18 @@ def _request_id(request: Request) -> str:
     return given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
+def check_request_limit(contract: Contract, units: str, settings: ServeParams) -> None:
+    """A full batch of the contract's example record must fit in ``max_request_bytes``."""
+    needed = schema.batch_bytes(contract, settings.max_batch_size)
+    if settings.max_request_bytes < needed:
+        raise ConfigError(
+            f"params.yaml: serve.max_request_bytes ({settings.max_request_bytes:,}) cannot "
+            f"hold a batch of serve.max_batch_size ({settings.max_batch_size:,}) {units} "
+            f"(about {needed:,} bytes as compact JSON): raise serve.max_request_bytes, or "
+            "lower serve.max_batch_size"
+        )
+
+
 @dataclass(frozen=True)
 class Live:
     """The model in service and its batcher: replaced together, in one assignment."""
@@ -79,10 +95,12 @@ def create_app(
 
     Its request and response schemas, documentation and metric labels come from the
     problem file of the model's revision (``model.problem``). With a ``reloader``, the
-    model can be switched while the service runs (``POST /admin/reload``).
+    model can be switched while the service runs (``POST /admin/reload``). Raises
+    ``ConfigError`` when ``serve.max_request_bytes`` cannot hold a full batch.
     """
     problem = model.problem
     contract, words = problem.contract, problem.words
+    check_request_limit(contract, words.units, settings)
     metrics = ServiceMetrics(ROUTES, problem.target.decision_labels)
     metrics.model_info.labels(model.version, model.source).set(1)
     state: dict[str, Any] = {}
@@ -110,6 +128,8 @@ def create_app(
         ),
         lifespan=lifespan,
     )
+    # Added first, so it runs inside the metrics middleware: a refused body is counted.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     Customer = schema.customer_model(contract, words)
     Batch = schema.batch_request_model(Customer, settings.max_batch_size, words)
@@ -161,6 +181,11 @@ def create_app(
             error = {"type": "json_invalid", "loc": ["body"], "msg": "body is not valid JSON"}
             return JSONResponse({"detail": [error]}, status_code=422)
         return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's handler echoes inputs as parsed: NaN or Infinity made it fail (500).
+        return JSONResponse({"detail": safe_errors(exc.errors())}, status_code=422)
 
     @app.exception_handler(PredictionLogError)
     async def log_failed(request: Request, exc: PredictionLogError) -> JSONResponse:

@@ -127,12 +127,18 @@ def free_port() -> int:
 
 
 def set_training_source(workspace: Path, spec: StreamSpec) -> None:
-    """Point ``collect`` at the stream's training source."""
+    """Point ``collect`` at the stream's training source, and the monitor at the log.
+
+    The pipeline's own simulated months (params.yaml ``stream``) are dropped: here the
+    months reach the prediction log through the service and batch scoring, as they would
+    in production, and the monitor reads that log.
+    """
     path = workspace / "params.yaml"
     params = yaml.safe_load(path.read_text())
     source = spec.model.model_dump(exclude_defaults=False)
     params["collect"]["source"] = source
     params["collect"]["watch"] = source.get("path", "data/raw/source_state.json")
+    params["stream"]["months"] = []
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
@@ -175,6 +181,13 @@ def run_demo(
     problem = load_problem(root=workspace)
     contract, words = problem.contract, problem.words
     pool = read_source(spec.pool, root=workspace)
+    trained = read_source(spec.model, root=workspace)
+    shared = set(pool[contract.id_column]) & set(trained[contract.id_column])
+    if shared:
+        raise ConfigError(
+            f"{spec_path}: the pool shares {len(shared):,} identifiers with the training "
+            f"source (e.g. {sorted(shared)[0]}): the model would score rows it saw"
+        )
     stream = build_stream(pool, contract, spec)
     rel_spec = spec_path.resolve().relative_to(root.resolve()).as_posix()
     write_stream(stream, spec, workspace / STREAM_DIR, rel_spec)

@@ -46,7 +46,7 @@ from churn.collect.sources import AnySource
 from churn.core import lineage
 from churn.core.contract import Contract, Kind
 from churn.core.errors import ConfigError
-from churn.core.params import Strict
+from churn.core.params import Section, Strict
 from churn.serve.prediction_log import PERIOD_PATTERN
 
 Scenario = Literal["no_drift", "covariate_shift", "concept_drift", "data_quality"]
@@ -107,18 +107,34 @@ class MonthSpec(Strict):
         return self
 
 
-class StreamSpec(Strict):
-    """A stream: where the model is trained, where the months come from, and each month."""
+def _periods_in_order(months: list[MonthSpec]) -> None:
+    periods = [m.period for m in months]
+    if len(set(periods)) != len(periods) or periods != sorted(periods):
+        raise ValueError(f"months must have distinct periods in order, got {periods}")
+
+
+class MonthsSpec(Strict):
+    """The months of a stream: how many rows each, their scenarios, the seed."""
 
     #: Free text: what this stream simulates.
     description: str = ""
     seed: int
+    rows_per_month: int = Field(ge=10)
+    months: list[MonthSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> MonthsSpec:
+        _periods_in_order(self.months)
+        return self
+
+
+class StreamSpec(MonthsSpec):
+    """A stream: where the model is trained, where the months come from, and each month."""
+
     #: The source the monitored model is trained on (``collect.source`` of the pipeline).
     model: AnySource
     #: The source the months are drawn from: records the model never saw.
     pool: AnySource
-    rows_per_month: int = Field(ge=10)
-    months: list[MonthSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _distinct(self) -> StreamSpec:
@@ -126,9 +142,27 @@ class StreamSpec(Strict):
             raise ValueError(
                 "pool and model are the same source: the model would score rows it saw"
             )
-        periods = [m.period for m in self.months]
-        if len(set(periods)) != len(periods) or periods != sorted(periods):
-            raise ValueError(f"months must have distinct periods in order, got {periods}")
+        return self
+
+
+class StreamParams(Section):
+    """The ``stream`` section of params.yaml: the SIMULATED stream the pipeline monitors.
+
+    Its months are drawn from the test split (the model never trained on it, and its
+    threshold was chosen on the validation split). No months: no simulated stream, and the
+    ``monitor`` stage reads the prediction log instead.
+    """
+
+    section = "stream"
+
+    description: str = ""
+    seed: int = 0
+    rows_per_month: int = Field(default=250, ge=10)
+    months: list[MonthSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> StreamParams:
+        _periods_in_order(self.months)
         return self
 
 
@@ -241,7 +275,9 @@ def build_month(
     return Month(spec, records, outcomes, injected)
 
 
-def build_stream(pool: pd.DataFrame, contract: Contract, spec: StreamSpec) -> list[Month]:
+def build_stream(
+    pool: pd.DataFrame, contract: Contract, spec: MonthsSpec | StreamParams
+) -> list[Month]:
     """Every month of the stream from ``pool`` (raw text, with the target and lineage)."""
     needed = spec.rows_per_month * len(spec.months)
     if len(pool) < needed:
@@ -268,8 +304,18 @@ def _digest(path: Path) -> str:
         return hashlib.file_digest(fh, "blake2b").hexdigest()[:16]
 
 
-def write_stream(months: list[Month], spec: StreamSpec, directory: Path, spec_path: str) -> dict:
-    """``months/<period>.csv``, ``outcomes/<period>.csv`` and ``manifest.json`` in ``directory``."""
+def write_stream(
+    months: list[Month],
+    spec: MonthsSpec | StreamParams,
+    directory: Path,
+    spec_path: str,
+    origin: dict[str, Any] | None = None,
+) -> dict:
+    """``months/<period>.csv``, ``outcomes/<period>.csv`` and ``manifest.json`` in ``directory``.
+
+    ``origin`` says where the model was trained and the months drawn from (default: the
+    spec's ``model`` and ``pool`` sources).
+    """
     from churn.core.io import write_json
 
     entries = []
@@ -303,8 +349,11 @@ def write_stream(months: list[Month], spec: StreamSpec, directory: Path, spec_pa
         "spec": spec_path,
         "description": spec.description,
         "seed": spec.seed,
-        "model_trained_on": spec.model.model_dump(),
-        "pool": spec.pool.model_dump(),
+        **(
+            origin
+            if origin is not None
+            else {"model_trained_on": spec.model.model_dump(), "pool": spec.pool.model_dump()}
+        ),
         "rows_per_month": spec.rows_per_month,
         "months": entries,
     }

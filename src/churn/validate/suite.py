@@ -18,7 +18,14 @@ import pandas as pd
 from churn.core import lineage
 from churn.core.contract import Contract
 from churn.core.params import ValidateParams
-from churn.validate.checks import Check, build_checks, build_clean_checks
+from churn.validate.checks import (
+    CLASS_ROWS,
+    TARGET_RULES,
+    Check,
+    ClassNeeds,
+    build_checks,
+    build_clean_checks,
+)
 
 MAX_EXAMPLES = 5
 MAX_LINES = 10
@@ -39,14 +46,18 @@ class Outcome:
     observed_value: Any = None
     examples: list[dict[str, Any]] = field(default_factory=list)
     lines: list[dict[str, Any]] = field(default_factory=list)
+    #: A project rule (``checks.TARGET_RULES``): its examples are the class and its rows.
+    rule: str | None = None
 
 
 def parsed_view(raw: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    """The numeric columns of the raw snapshot, parsed, with the lineage columns.
+    """The numeric columns of the raw snapshot, parsed, the target, and the lineage columns.
 
-    Unparseable text and blanks become NaN. Plain float64 (not pandas' nullable
-    Float64) keeps Great Expectations on its vectorized path for ranges: on a
-    nullable column it compares value by value in Python (seconds per million rows).
+    The target holds its clean spellings (aliases mapped), so that its classes are
+    counted as the later stages see them. Unparseable text and blanks become NaN.
+    Plain float64 (not pandas' nullable Float64) keeps Great Expectations on its
+    vectorized path for ranges: on a nullable column it compares value by value in
+    Python (seconds per million rows).
     Only the columns the parsed checks read are kept: no copy of the text columns.
     """
     columns = {
@@ -54,6 +65,9 @@ def parsed_view(raw: pd.DataFrame, contract: Contract) -> pd.DataFrame:
         for col in contract.columns
         if col.numeric and col.name in raw.columns
     }
+    if contract.target in raw.columns:
+        target = contract.by_name[contract.target]
+        columns[target.name] = target.parse(raw[target.name].astype(str))
     for name in lineage.COLUMNS:
         if name in raw.columns:
             columns[name] = raw[name]
@@ -136,7 +150,14 @@ def _outcome(check: Check, result: dict[str, Any]) -> Outcome:
         unexpected_count=details.get("unexpected_count"),
         unexpected_percent=_round(details.get("unexpected_percent")),
         observed_value=error if error else _observed(details.get("observed_value")),
+        rule=check.rule,
     )
+    if check.rule in TARGET_RULES:
+        # The class and its rows (the count of the rows check, else the rows not allowed
+        # above the share); source lines of a whole class would say nothing.
+        rows = out.observed_value if check.rule == CLASS_ROWS else out.unexpected_count
+        out.examples = [{"value": check.value, "count": rows}] if rows is not None else []
+        return out
     counts = details.get("partial_unexpected_counts") or []
     out.examples = sorted(
         ({"value": c["value"], "count": c["count"]} for c in counts),
@@ -182,10 +203,13 @@ def summarize(outcomes: list[Outcome], data: str, rows: int) -> dict[str, Any]:
 
 
 def validate(
-    raw: pd.DataFrame, contract: Contract, params: ValidateParams, data: str
+    raw: pd.DataFrame, contract: Contract, params: ValidateParams, data: str, needs: ClassNeeds
 ) -> dict[str, Any]:
-    """Validate a raw snapshot; return the summary (``summary['success']`` says if it passed)."""
-    checks = build_checks(contract, list(raw.columns), params)
+    """Validate a raw snapshot; return the summary (``summary['success']`` says if it passed).
+
+    ``needs``: what the split and the CV folds need of each target class.
+    """
+    checks = build_checks(contract, list(raw.columns), params, needs)
     return summarize(run_checks(raw, contract, checks), data, len(raw))
 
 
