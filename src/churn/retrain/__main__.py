@@ -70,6 +70,21 @@ def policy_decision(root: Path):
     return champ, policy.decide(periods, who, params.policy), document
 
 
+def simulated_note(document: dict[str, Any]) -> str | None:
+    """Why a challenger cannot be trained on these verdicts' periods (None: it can)."""
+    simulated = document.get("simulated")
+    if not simulated:
+        return None
+    return (
+        f"the monitor's verdicts are about the SIMULATED stream of `make repro` "
+        f"({simulated.get('stream')}), not the prediction log, and a challenger's window is "
+        "assembled from the prediction log's labelled periods\n"
+        "  what to do: set `stream.months: []` in params.yaml so that the monitor reads the "
+        "prediction log (make monitor), or run the whole loop on a simulated log with "
+        "`make retrain-demo`"
+    )
+
+
 def status(args: argparse.Namespace) -> None:
     champ, decision, document = policy_decision(_root(args))
     if args.json:
@@ -88,6 +103,9 @@ def status(args: argparse.Namespace) -> None:
     _say(f"decision: {'RETRAIN' if decision.retrain else 'no retraining'}")
     for rule in decision.rules:
         _say(f"  [{'x' if rule.fired else ' '}] {rule.reason}")
+    note = simulated_note(document)
+    if note:
+        _say(f"note: {note}")
 
 
 # --- register ---------------------------------------------------------------------------------
@@ -139,11 +157,16 @@ def register(args: argparse.Namespace) -> None:
 def window(args: argparse.Namespace) -> dict[str, Any]:
     from churn.core.problem import load_problem
     from churn.retrain import audit
-    from churn.retrain.loop import Repo, assemble_window, champion
+    from churn.retrain.loop import LoopError, Repo, assemble_window, champion
 
     root = _root(args)
     repo = Repo(root)
     params = repo.params()
+    verdicts = root / repo.paths()["monitor"] / "verdicts.json"
+    if verdicts.exists():
+        note = simulated_note(json.loads(verdicts.read_text(encoding="utf-8")))
+        if note:
+            raise LoopError(f"no window: {note}")
     champ = champion(repo, params.promotion.stage)
     problem = load_problem(root / "params.yaml", root)
     _, manifest = assemble_window(repo, params, problem, champ)
