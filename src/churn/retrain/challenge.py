@@ -20,10 +20,9 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 
-from churn.core.artifacts import file_md5, load_model
+from churn.core.artifacts import file_md5, load_model, load_model_with_md5
 from churn.core.cli import log, parser, run
 from churn.core.decision import Decision
 from churn.core.errors import ArtifactError
@@ -91,15 +90,14 @@ def load_champion(folder: Path) -> tuple[Any, Decision, dict[str, Any]]:
     model_path, decision_path, facts_path = champion_files(folder)
     facts = json.loads(facts_path.read_text(encoding="utf-8"))
     decision = Decision.parse(decision_path.read_bytes(), str(decision_path), str(folder))
-    md5 = file_md5(model_path)
-    if md5 != facts["md5"]:
+    try:
+        model = load_model_with_md5(model_path, facts["md5"], str(facts_path))
+    except ArtifactError as exc:
         raise ArtifactError(
-            f"{model_path} has md5 {md5}, {facts_path} records {facts['md5']}: refusing to load "
-            "it (a pickled model runs code when loaded)\n"
-            "  what to do: `python -m churn.retrain window` assembles the champion again"
-        )
-    decision.require_model(md5)
-    return joblib.load(model_path), decision, facts
+            f"{exc}\n  what to do: `python -m churn.retrain window` assembles the champion again"
+        ) from None
+    decision.require_model(facts["md5"])
+    return model, decision, facts
 
 
 def main(args) -> None:

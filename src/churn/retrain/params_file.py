@@ -22,6 +22,8 @@ def _yaml() -> YAML:
     yaml = YAML()  # round trip: comments, key order and flow style survive
     yaml.preserve_quotes = True
     yaml.width = 4096
+    # params.yaml's block lists are indented under their key (`months:` then `    - ...`).
+    yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.representer.add_representer(
         type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null")
     )
