@@ -54,7 +54,7 @@ class Clients:
                 seen = (0, type(exc).__name__)
             with self.lock:
                 self.seen.append(seen)
-            time.sleep(0.02)  # steady traffic, without starving the promotion of CPU
+            time.sleep(0.1)  # steady traffic, without starving the promotion of CPU
 
     def __enter__(self) -> Clients:
         for t in self.threads:
@@ -88,9 +88,13 @@ def shuffle_labels(folder, seed: int = 0) -> int:
     return changed
 
 
+# Three pipeline runs (the first model, the challenger, the one on shuffled labels) and a
+# promotion: minutes, more than the default timeout on a busy 2-core machine.
+@pytest.mark.timeout(1800)
 def test_the_loop_retrains_under_drift_only_refuses_a_worse_model_and_rolls_back(tmp_path):
     lines: list[str] = []
-    demo = LoopDemo(REPO_ROOT, tmp_path / "loop", say=lines.append)
+    # The first model up to the gate only: explanations and reports run once, at promotion.
+    demo = LoopDemo(REPO_ROOT, tmp_path / "loop", say=lines.append, first_stages=("gate",))
     demo.setup()
     demo.start_service()
     try:
