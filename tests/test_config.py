@@ -12,6 +12,7 @@ from churn.core.params import Section, SplitParams, TrainParams, load
 from churn.core.problem import ProblemParams, parse_problem
 from churn.monitor.outcomes import OutcomesParams
 from churn.monitor.settings import MonitorParams
+from churn.retrain.settings import RetrainParams
 from churn.score.settings import ScoreParams
 from churn.simulate.stream import StreamParams
 from tests.support.sandbox import REPO_ROOT
@@ -42,6 +43,7 @@ def test_every_section_of_the_shipped_params_loads():
         OutcomesParams,
         MonitorParams,
         StreamParams,
+        RetrainParams,
     )
     sections = {s.section: s for s in (*SECTIONS, *others)}
     assert set(sections) == set(data), "a section of params.yaml has no typed class, or back"

@@ -37,6 +37,15 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "score_drifted": False,
     "quarantined_share": False,
     "profit_per_customer": True,
+    # metrics/challenge.json: champion against challenger on the same evidence.
+    "profit_gain": True,
+    "profit_gain_low": True,
+    "profit_gain_high": True,
+    "roc_auc_gain": True,
+    "roc_auc_gain_low": True,
+    "roc_auc_gain_high": True,
+    "accepted": True,
+    "gate_passed": True,
 }
 
 
