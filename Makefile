@@ -139,6 +139,34 @@ exp-run-queue: $(STAMP) ## Run every queued experiment, JOBS (default 2) at a ti
 serve: $(STAMP) ## Serve the workspace model on http://127.0.0.1:8000 (run `make repro` first)
 	$(RUN) python -m churn.serve --host 127.0.0.1 --port 8000
 
+# --- Monitoring ---------------------------------------------------------------------------
+DEMO_DIR ?= $(or $(TMPDIR),/tmp)/churn-monitor-demo
+
+.PHONY: monitor
+monitor: $(STAMP) ## Monitor the prediction log (with stream.months: [] in params.yaml): record its extent, dvc repro monitor
+	$(RUN) python -m churn.monitor.log_state
+	$(RUN) dvc repro monitor
+	@echo "dashboard: $(CURDIR)/reports/monitor/dashboard.html"
+
+.PHONY: monitor-demo
+monitor-demo: $(STAMP) ## The monitoring loop on the simulated stream, in a copy of the repo (DEMO_DIR)
+	$(RUN) python -m churn.simulate demo --workspace $(DEMO_DIR) --replace
+
+# --- Retraining (README "Retraining") ------------------------------------------------------
+RETRAIN_DEMO_DIR ?= $(or $(TMPDIR),/tmp)/churn-retrain-demo
+
+.PHONY: retrain-status
+retrain-status: $(STAMP) ## What the retraining policy decides now, and why (changes nothing)
+	$(RUN) python -m churn.retrain status
+
+.PHONY: retrain
+retrain: $(STAMP) ## The unattended loop: policy, then window, challenger (dvc exp run), challenge
+	$(RUN) python -m churn.retrain run
+
+.PHONY: retrain-demo
+retrain-demo: $(STAMP) ## The whole retraining loop on the simulated stream, in a copy of the repo
+	$(RUN) python -m churn.retrain demo --workspace $(RETRAIN_DEMO_DIR) --replace
+
 .PHONY: bench-serve
 bench-serve: $(STAMP) ## Benchmark the prediction service: latency, throughput, batch of 1,000
 	$(RUN) python -m benchmarks.serve

@@ -80,7 +80,7 @@ def get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
 class Server:
     """`python -m churn.serve` in a subprocess, on a free loopback port."""
 
-    def __init__(self, root: Path, log: Path, *extra: str) -> None:
+    def __init__(self, root: Path, log: Path, *extra: str, env: dict | None = None) -> None:
         self.log = log
         # The server's output goes to a file: a pipe nobody reads would block it when full.
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +96,7 @@ class Server:
                     *("--port", str(self.port), "--prediction-log", str(log)),
                     *("--log-level", "warning", *extra),
                 ],
-                env=sandbox.environment(),
+                env={**sandbox.environment(), **(env or {})},
                 stdout=self._output,
                 stderr=subprocess.STDOUT,
                 text=True,

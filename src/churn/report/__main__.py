@@ -61,6 +61,7 @@ def main(args) -> None:
         split_rows={s: pq.read_metadata(args.splits_dir / f"{s}.parquet").num_rows for s in SPLITS},
         default_threshold=default_threshold,
         drivers=choose_drivers(stats, problem.report.drivers),
+        challenge=read_json(args.challenge) if args.challenge else {},
     )
     pngs = draw_plots(evidence, problem.words, params.dpi)
     boxplots = args.boxplots.read_bytes()
@@ -86,6 +87,7 @@ if __name__ == "__main__":
     a("--evaluate-dir", type=Path, required=True, help="evaluate's dvclive folder")
     a("--splits-dir", type=Path, required=True, help="folder of the split files")
     a("--predictions", type=Path, required=True, help="test-split predictions (Parquet)")
+    a("--challenge", type=Path, help="why this model is in service: the challenge record (JSON)")
     a("--output", type=Path, required=True, help="HTML report to write")
     a("--slides", type=Path, required=True, help="slide deck to write (.pptx)")
     run("report", main, p.parse_args())

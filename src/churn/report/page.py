@@ -31,6 +31,7 @@ from churn.core.html import (
 )
 from churn.core.problem import Problem, Words
 from churn.report.evidence import Evidence
+from churn.report.update import render_update
 
 FAMILY_NAMES = {
     "logistic_regression": "logistic regression",
@@ -581,6 +582,8 @@ def render_report(
         ("limitations", "Limitations"),
         ("model-card", "Model card"),
     ]
+    if ev.challenge:
+        sections.append(("update", "Updates"))
     body = [
         f"<h1>{esc(title_)}</h1>",
         f'<p class="lead">A summary of the {esc(w.event)}-prediction pipeline for decision '
@@ -598,4 +601,6 @@ def render_report(
         _limitations(ev, problem),
         _model_card(ev, problem, pngs),
     ]
+    if ev.challenge:
+        body.append(render_update(ev.challenge, w, len(sections)))
     return page(title_, "\n".join(body), extra_css=NARRATIVE_CSS)
