@@ -4,27 +4,43 @@ Writes a byte-stable JSON summary and an offline HTML report of it. When the
 data breaks the contract, prints each failed expectation with counts, example
 values and source lines, and exits non-zero so that nothing downstream runs;
 the report is written first, so it is there to open when validation fails.
+
+The suite runs batch by batch (compute.batch_rows rows at a time, on the engine
+that compute.engine names) with the counts merged, and the checks that need
+every row at once (row count, uniqueness) run in one pass: memory stays bounded
+whatever the size of the snapshot.
 """
 
 from pathlib import Path
 
+from churn.core import tables
 from churn.core.cli import log, parser, run
+from churn.core.compute import engine
 from churn.core.errors import DataError
-from churn.core.io import ensure_parent, read_parquet, write_json
+from churn.core.io import ensure_parent, write_json
 from churn.core.lineage import snapshot_origin
-from churn.core.params import ValidateParams, load
+from churn.core.params import ComputeParams, ValidateParams, load
 from churn.core.problem import load_problem
 from churn.validate.messages import explain_failures
 from churn.validate.report import render
-from churn.validate.suite import validate
+from churn.validate.suite import validate_table
 
 
 def main(args) -> None:
     params = load(ValidateParams)
+    compute = load(ComputeParams)
     problem = load_problem()
     contract = problem.contract
-    raw = read_parquet(args.input)
-    summary = validate(raw, contract, params, data=str(args.input))
+    with engine(compute) as work:
+        summary = validate_table(
+            args.input,
+            contract,
+            params,
+            work,
+            compute.batch_rows,
+            data=str(args.input),
+            threads=compute.threads,
+        )
     write_json(summary, args.summary)
     # Before failing: DVC keeps a failed stage's files in the workspace (uncommitted), and
     # the report is most useful exactly then.
@@ -32,8 +48,9 @@ def main(args) -> None:
     log.info("report: %s (open it in a browser)", args.report)
     if not summary["success"]:
         origin = snapshot_origin(args.input)
-        raise DataError(explain_failures(summary, contract, list(raw.columns), origin))
-    log.info("%s rows pass all %s expectations", f"{len(raw):,}", summary["evaluated"])
+        columns = list(tables.empty_frame(args.input).columns)
+        raise DataError(explain_failures(summary, contract, columns, origin))
+    log.info("%s rows pass all %s expectations", f"{summary['rows']:,}", summary["evaluated"])
 
 
 if __name__ == "__main__":
