@@ -49,7 +49,7 @@ class CleaningReport:
         }
 
 
-def _require_columns(raw: pd.DataFrame, contract: Contract, source: str) -> None:
+def require_columns(raw: pd.DataFrame, contract: Contract, source: str) -> None:
     missing = [c for c in contract.names if c not in raw.columns]
     if missing:
         raise DataError(
@@ -116,7 +116,7 @@ def clean(
     raw: pd.DataFrame, contract: Contract, source: str = "raw data"
 ) -> tuple[pd.DataFrame, pd.DataFrame, CleaningReport]:
     """Split a raw snapshot into (clean rows, quarantined rows with reasons, report)."""
-    _require_columns(raw, contract, source)
+    require_columns(raw, contract, source)
     report = CleaningReport(rows_in=len(raw))
     raw = raw.reset_index(drop=True)
 
