@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
@@ -24,17 +25,24 @@ def split(
     if len(table) < 20:
         raise ValueError(f"too few rows to split ({len(table)})")
     label = contract.label
-    rest, test_part = train_test_split(
-        table, test_size=test, stratify=table[label], random_state=seed
+    labels = table[label].to_numpy()
+    # Positions first, rows once: the same draws as splitting the table itself, but each
+    # part's rows are gathered in one take, already in identifier order (text columns
+    # gathered in random order twice took seconds per million rows).
+    rest, test_rows = train_test_split(
+        np.arange(len(table)), test_size=test, stratify=labels, random_state=seed
     )
-    train_part, val_part = train_test_split(
+    train_rows, val_rows = train_test_split(
         rest,
         test_size=validation / (train + validation),
-        stratify=rest[label],
+        stratify=labels[rest],
         random_state=seed,
     )
-    parts = {"train": train_part, "validation": val_part, "test": test_part}
+    ids = table[contract.id_column]
+    parts = {"train": train_rows, "validation": val_rows, "test": test_rows}
     return {
-        name: part.sort_values(contract.id_column, kind="stable").reset_index(drop=True)
-        for name, part in parts.items()
+        name: table.take(rows[ids.take(rows).argsort(kind="stable").to_numpy()]).reset_index(
+            drop=True
+        )
+        for name, rows in parts.items()
     }
