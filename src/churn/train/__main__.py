@@ -4,32 +4,37 @@ With `train.tuning.method` grid, random or bayes, first searches the family's
 hyperparameters (`train.search_space`) by stratified k-fold ROC-AUC on the
 training split, logging each candidate. Then cross-validates the chosen
 configuration, fits it on the whole training split and saves the fitted pipeline.
+
+A training split larger than `compute.sample_rows` rows: the search and the
+cross-validation use a seeded sample of it; `lightgbm` is then fitted on every
+row in bounded memory (`compute.engine` dask: with lightgbm.dask), any other
+family on the sample. metrics/train.json says which rows each step used.
 """
 
 import time
 from pathlib import Path
 
 import joblib
-from threadpoolctl import threadpool_limits
 
 from churn.core.cli import log, parser, run
-from churn.core.io import ensure_parent, read_parquet, write_json
-from churn.core.params import TrainParams, load
+from churn.core.compute import engine
+from churn.core.io import ensure_parent, write_json
+from churn.core.params import ComputeParams, TrainParams, load
 from churn.core.problem import load_problem
-from churn.train.fit import candidate_rows, fit_model, training_metrics
+from churn.train.fit import candidate_rows, training_metrics
+from churn.train.full_fit import train_table
 from churn.train.pipeline import design_for
 
 
 def main(args) -> None:
     params = load(TrainParams)
+    compute = load(ComputeParams)
     problem = load_problem()
     design = design_for(problem.contract, problem.features)
-    table = read_parquet(args.input)
     start = time.perf_counter()
-    # One BLAS/OpenMP thread: faster on data this small, and the same bytes on any machine.
-    with threadpool_limits(limits=1):
-        result = fit_model(table, design, params)
-    cv = result.cv
+    with engine(compute) as work:
+        trained = train_table(args.input, design, params, compute, work, problem.contract.id_column)
+    cv = trained.result.cv
     log.info(
         "%s: CV ROC-AUC %.4f +- %.4f (%d folds), %.1f s",
         params.model,
@@ -38,9 +43,16 @@ def main(args) -> None:
         cv.folds,
         time.perf_counter() - start,
     )
-    joblib.dump(result.model, ensure_parent(args.model), compress=3)
-    write_json(training_metrics(result, params), args.metrics)
-    write_json(candidate_rows(result), args.trials)
+    joblib.dump(trained.model, ensure_parent(args.model), compress=3)
+    metrics = training_metrics(trained.result, params)
+    if trained.sampled:  # said only when a sample was used: small data keeps its bytes
+        metrics["rows"] = {
+            "training_split": trained.rows,
+            "cv_sample": trained.sample_rows,
+            "fit": trained.fitted_rows,
+        }
+    write_json(metrics, args.metrics)
+    write_json(candidate_rows(trained.result), args.trials)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,22 @@ def _mlp(params: dict[str, Any], seed: int) -> MLPClassifier:
     return MLPClassifier(**params, random_state=seed)
 
 
+def _lightgbm(params: dict[str, Any], seed: int) -> Any:
+    # LightGBM's scikit-learn estimator, inside the same Pipeline as every family. One
+    # thread and LightGBM's deterministic mode (with row-wise histograms fixed rather than
+    # chosen by a timing test): the same data gives the same trees, hence the same bytes.
+    from lightgbm import LGBMClassifier
+
+    return LGBMClassifier(
+        **params,
+        random_state=seed,
+        n_jobs=1,
+        deterministic=True,
+        force_row_wise=True,
+        verbose=-1,
+    )
+
+
 #: Model families by the name used in ``params.yaml`` (``train.model``).
 FAMILIES: dict[str, Callable[[dict[str, Any], int], Any]] = {
     "logistic_regression": _logistic_regression,
@@ -61,6 +77,7 @@ FAMILIES: dict[str, Callable[[dict[str, Any], int], Any]] = {
     "decision_tree": _decision_tree,
     "svm": _svm,
     "mlp": _mlp,
+    "lightgbm": _lightgbm,
 }
 
 #: Where a family's hyperparameters sit in the pipeline (for search CV's ``set_params``).
