@@ -39,6 +39,8 @@ class Evidence:
     default_threshold: float
     #: Categorical columns shown as drivers of the target (``choose_drivers``).
     drivers: list[str]
+    #: Test rows of the seeded sample the segments were computed on (None: every row).
+    segment_sample: int | None = None
 
 
 def choose_drivers(stats: dict[str, Any], listed: list[str], n: int = 3) -> list[str]:
