@@ -11,9 +11,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first (cached layer), exactly the pinned, hash-checked versions.
-COPY requirements.lock ./
-RUN pip install --require-hashes -r requirements.lock
+# Dependencies first (cached layer), exactly the pinned, hash-checked versions: the
+# runtime lock (the same pins as requirements.lock, without the dev tools and extras).
+COPY requirements-runtime.lock ./
+RUN pip install --require-hashes -r requirements-runtime.lock
 
 COPY pyproject.toml README.md ./
 COPY src/ src/

@@ -85,6 +85,10 @@ lock: ## Re-resolve the locks from pyproject.toml (needs the network)
 	@# output file, so it starts as a copy of the full lock.
 	cp requirements.lock requirements-runtime.lock
 	/tmp/churn-lock-tools/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements-runtime.lock
+	@# JupyterLab for `make notebook` (the `notebook` extra) on top of the full lock, same pins.
+	cp requirements.lock requirements-notebook.lock
+	/tmp/churn-lock-tools/bin/uv pip compile pyproject.toml --extra dev --extra dask \
+		--extra postgres --extra notebook $(LOCK_FLAGS) -o requirements-notebook.lock
 
 .PHONY: clean
 clean: ## Remove the environment and tool caches (not the DVC cache)
@@ -135,6 +139,34 @@ exp-run-queue: $(STAMP) ## Run every queued experiment, JOBS (default 2) at a ti
 serve: $(STAMP) ## Serve the workspace model on http://127.0.0.1:8000 (run `make repro` first)
 	$(RUN) python -m churn.serve --host 127.0.0.1 --port 8000
 
+# --- Monitoring ---------------------------------------------------------------------------
+DEMO_DIR ?= $(or $(TMPDIR),/tmp)/churn-monitor-demo
+
+.PHONY: monitor
+monitor: $(STAMP) ## Monitor the prediction log (with stream.months: [] in params.yaml): record its extent, dvc repro monitor
+	$(RUN) python -m churn.monitor.log_state
+	$(RUN) dvc repro monitor
+	@echo "dashboard: $(CURDIR)/reports/monitor/dashboard.html"
+
+.PHONY: monitor-demo
+monitor-demo: $(STAMP) ## The monitoring loop on the simulated stream, in a copy of the repo (DEMO_DIR)
+	$(RUN) python -m churn.simulate demo --workspace $(DEMO_DIR) --replace
+
+# --- Retraining (README "Retraining") ------------------------------------------------------
+RETRAIN_DEMO_DIR ?= $(or $(TMPDIR),/tmp)/churn-retrain-demo
+
+.PHONY: retrain-status
+retrain-status: $(STAMP) ## What the retraining policy decides now, and why (changes nothing)
+	$(RUN) python -m churn.retrain status
+
+.PHONY: retrain
+retrain: $(STAMP) ## The unattended loop: policy, then window, challenger (dvc exp run), challenge
+	$(RUN) python -m churn.retrain run
+
+.PHONY: retrain-demo
+retrain-demo: $(STAMP) ## The whole retraining loop on the simulated stream, in a copy of the repo
+	$(RUN) python -m churn.retrain demo --workspace $(RETRAIN_DEMO_DIR) --replace
+
 .PHONY: bench-serve
 bench-serve: $(STAMP) ## Benchmark the prediction service: latency, throughput, batch of 1,000
 	$(RUN) python -m benchmarks.serve
@@ -143,7 +175,7 @@ bench-serve: $(STAMP) ## Benchmark the prediction service: latency, throughput, 
 REPORT_HTML := reports/stakeholder/report.html
 
 .PHONY: report
-report: $(STAMP) ## Write the stakeholder report (dvc repro report) to reports/stakeholder/
+report: $(STAMP) ## Write the stakeholder report and slide deck (dvc repro report) to reports/stakeholder/
 	$(RUN) dvc repro report
 
 .PHONY: report-pdf
@@ -155,3 +187,24 @@ report-pdf: report system-deps ## Print the stakeholder report to reports/stakeh
 		--user-data-dir="$$profile" --print-to-pdf=reports/stakeholder/report.pdf \
 		file://$(CURDIR)/$(REPORT_HTML)
 	@ls -l reports/stakeholder/report.pdf
+
+# --- The analysis notebook ------------------------------------------------------------------
+# JupyterLab is not in requirements.lock (the tests execute the notebook with nbclient):
+# `make notebook` installs it once into .venv from requirements-notebook.lock, which is the
+# full lock plus JupyterLab at the same pins (`make lock` writes it): 40 more packages,
+# about 30 MB to download, 100 MB installed.
+NOTEBOOK := notebooks/analysis.py
+NOTEBOOK_STAMP := $(VENV)/.notebook-installed
+
+$(NOTEBOOK_STAMP): $(STAMP) requirements-notebook.lock
+	@echo "Installing JupyterLab into $(VENV) from requirements-notebook.lock (about 30 MB to download)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-notebook.lock
+	@touch $@
+
+.PHONY: notebook
+notebook: $(NOTEBOOK_STAMP) ## Open the analysis notebook in JupyterLab (installs JupyterLab first)
+	@# The .py is the notebook's text in git; the paired .ipynb (git-ignored) holds outputs,
+	@# and jupytext keeps the two in step on every save. The venv's kernel comes first.
+	$(BIN)/jupytext --sync $(NOTEBOOK)
+	$(RUN) JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter jupyter lab --ServerApp.ip=127.0.0.1 \
+		$(NOTEBOOK:.py=.ipynb)

@@ -33,29 +33,14 @@ import scipy
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from churn.core.problem import read_problem
 from churn.monitor.alarms import calibrate, column_alarms, null_statistics
 from churn.monitor.drift import fit_reference, period_drift
 
 ROOT = Path(__file__).resolve().parents[1]
-NUMERIC = ["tenure", "MonthlyCharges", "TotalCharges"]
-CATEGORICAL = [
-    "gender",
-    "SeniorCitizen",
-    "Partner",
-    "Dependents",
-    "PhoneService",
-    "MultipleLines",
-    "InternetService",
-    "OnlineSecurity",
-    "OnlineBackup",
-    "DeviceProtection",
-    "TechSupport",
-    "StreamingTV",
-    "StreamingMovies",
-    "Contract",
-    "PaperlessBilling",
-    "PaymentMethod",
-]
+PROBLEM = read_problem(ROOT / "problems" / "telco.yaml")
+NUMERIC = list(PROBLEM.contract.numeric_features)
+CATEGORICAL = list(PROBLEM.contract.categorical_features)
 SHIFTED = ("Contract", "MonthlyCharges")
 
 

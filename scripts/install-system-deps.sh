@@ -5,6 +5,10 @@
 #               promtool, and a real Prometheus scrapes the service in the operations tests
 #   postgresql  the server binaries (initdb, pg_ctl, postgres in /usr/lib/postgresql/<major>/bin):
 #               the SQL-source tests start a throwaway server of their own (tests/postgres.py)
+#   libreoffice-impress, poppler-utils, fonts-crosextra-carlito
+#               render the stakeholder slide deck headless to PDF and PNG pages (about
+#               260 MB installed, 39 MB downloaded); Carlito has Calibri's metrics, the
+#               deck's theme font, so lines break as in PowerPoint
 # Run as root (CI) or with sudo available. Idempotent: does nothing when all are present.
 set -euo pipefail
 
@@ -15,6 +19,9 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
   need+=(prometheus)
 fi
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-impress)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+[ -e /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf ] || need+=(fonts-crosextra-carlito)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -13,12 +13,16 @@ import pytest
 from churn.collect.files import CsvSource
 from churn.collect.snapshot import collect
 from churn.collect.sources import SOURCE_STATE_FILE
+from churn.validate.checks import ClassNeeds
+from tests.support import sandbox
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.postgres import start_cluster
 from tests.support.sandbox import REPO_ROOT
 from tests.support.telco import TELCO
 
 TELCO_CSV = REPO_ROOT / "data" / "external" / "telco_customer_churn.csv"
+#: What params.yaml asks of each target class: the 70/15/15 split, 5 CV folds, 1% share.
+NEEDS = ClassNeeds(train=0.7, validation=0.15, test=0.15, cv_folds=5, max_share=0.99)
 
 
 def read_telco_text() -> pd.DataFrame:
@@ -82,6 +86,24 @@ def telco_clean(telco_raw: pd.DataFrame) -> pd.DataFrame:
 
     cleaned, _, _ = clean(telco_raw, TELCO)
     return cleaned
+
+
+#: The tag of the pipeline run in ``pipeline_repo``.
+PIPELINE_TAG = "churn-v1"
+
+
+@pytest.fixture(scope="session")
+def pipeline_repo(tmp_path_factory: pytest.TempPathFactory) -> sandbox.Sandbox:
+    """A copy of the repository where `dvc repro` ran, committed and tagged ``PIPELINE_TAG``.
+
+    One cold run of the whole pipeline per session, shared by the tests that need its
+    outputs (the service, the analysis notebook); they must leave it as they found it.
+    """
+    box = sandbox.create(tmp_path_factory.mktemp("pipeline") / "repo")
+    box.dvc("repro")
+    box.commit("trained model")
+    box.run("git", "tag", PIPELINE_TAG)
+    return box
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -21,7 +21,7 @@ from churn.core.lineage import SOURCE_LINE, snapshot_origin
 from churn.core.params import ValidateParams
 from churn.validate.messages import explain_failures
 from churn.validate.suite import validate
-from tests.conftest import write_csv
+from tests.conftest import NEEDS, write_csv
 from tests.support.telco import TELCO
 
 STRICT = ValidateParams(
@@ -38,7 +38,7 @@ def outcome(path: Path, params: ValidateParams = STRICT) -> tuple[str, pd.DataFr
     except DataError as err:
         return str(err), None
     raw = pd.read_parquet(out)
-    summary = validate(raw, TELCO, params, "data/raw/customers.parquet")
+    summary = validate(raw, TELCO, params, "data/raw/customers.parquet", NEEDS)
     if summary["success"]:
         return "", raw
     return explain_failures(summary, TELCO, list(raw.columns), snapshot_origin(out)), raw

@@ -10,11 +10,17 @@ from churn.core import params as params_module
 from churn.core.errors import ConfigError
 from churn.core.params import Section, SplitParams, TrainParams, load
 from churn.core.problem import ProblemParams, parse_problem
+from churn.monitor.outcomes import OutcomesParams
+from churn.monitor.settings import MonitorParams
+from churn.retrain.settings import RetrainParams
+from churn.score.settings import ScoreParams
+from churn.simulate.stream import StreamParams
 from tests.support.sandbox import REPO_ROOT
 from tests.support.telco import TELCO
 
 PARAMS = REPO_ROOT / "params.yaml"
-#: Every section class of the base params module (the collect section lives with its sources).
+#: Every section class of the base params module (the collect, score, outcomes, monitor and
+#: stream sections live with the code that reads them).
 SECTIONS = tuple(
     cls
     for cls in vars(params_module).values()
@@ -30,7 +36,16 @@ def write(tmp_path, data):
 
 def test_every_section_of_the_shipped_params_loads():
     data = yaml.safe_load(PARAMS.read_text())
-    sections = {s.section: s for s in (*SECTIONS, CollectParams, ProblemParams)}
+    others = (
+        CollectParams,
+        ProblemParams,
+        ScoreParams,
+        OutcomesParams,
+        MonitorParams,
+        StreamParams,
+        RetrainParams,
+    )
+    sections = {s.section: s for s in (*SECTIONS, *others)}
     assert set(sections) == set(data), "a section of params.yaml has no typed class, or back"
     for section in sections.values():
         load(section, PARAMS)

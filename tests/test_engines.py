@@ -36,7 +36,7 @@ from churn.gate.bars import check
 from churn.split.parts import split_table
 from churn.train.full_fit import train_table
 from churn.validate.suite import validate_table
-from tests.conftest import PROBLEM_PARAMS, TELCO_CSV
+from tests.conftest import NEEDS, PROBLEM_PARAMS, TELCO_CSV
 from tests.support.sandbox import REPO_ROOT, environment
 from tests.support.synthetic import read_text, resample
 from tests.support.telco import DESIGN, FEATURE_PARAMS, FEATURES, PROBLEM, TELCO
@@ -102,7 +102,7 @@ def raw(tmp_path_factory) -> Path:
 
 
 def run_pipeline(engine, params: ComputeParams, raw: Path, folder: Path) -> dict:
-    summary = validate_table(raw, TELCO, VALIDATE, engine, BATCH, "raw")
+    summary = validate_table(raw, TELCO, VALIDATE, engine, BATCH, "raw", NEEDS)
     report, clean_summary = clean_table(
         raw, TELCO, engine, BATCH, folder / "clean.parquet", folder / "quarantine.parquet", "raw"
     )

@@ -27,11 +27,13 @@ STAGES = [
     "gate",
     "explore",
     "report",
+    "stream",
+    "monitor",
 ]
-AFTER_TRAIN = ["train", "evaluate", "explain", "gate", "report"]
-# explain and gate write only small outputs committed with dvc.lock (cache: false): on a
-# fresh clone they are up to date already, so a cold repro runs the other stages.
-COLD = [s for s in STAGES if s not in ("explain", "gate")]
+AFTER_TRAIN = ["train", "evaluate", "explain", "gate", "report", "monitor"]
+# explain, gate and monitor write only small outputs committed with dvc.lock (cache:
+# false): on a fresh clone they are up to date already, so a cold repro runs the others.
+COLD = [s for s in STAGES if s not in ("explain", "gate", "monitor")]
 
 
 def ran(result) -> list[str]:
@@ -99,6 +101,27 @@ def test_cold_repro_writes_a_stakeholder_report_that_renders_offline(box):
     assert f"earn {test['profit_tuned_threshold']:.2f} per customer" in seen["text"]
 
 
+def test_cold_repro_writes_a_slide_deck_with_the_run_numbers(box):
+    from pptx import Presentation
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    decision = json.loads((box.path / "models/decision.json").read_text())
+    test = json.loads((box.path / "metrics/evaluate/metrics.json").read_text())["test"]
+    deck = Presentation(box.path / "reports/stakeholder/slides.pptx")
+    titles = [s.shapes.title.text for s in deck.slides]
+    assert len(titles) == 10 and titles[1] == "The problem and its economics", titles
+    pictures = [
+        shape
+        for s in deck.slides
+        for shape in s.shapes
+        if shape.shape_type == MSO_SHAPE_TYPE.PICTURE
+    ]
+    assert len(pictures) == 5  # the report's five figures
+    cover = " ".join(" ".join(sh.text_frame.text for sh in deck.slides[0].shapes).split())
+    assert f"at least {decision['threshold']:.2f}" in cover
+    assert f"{test['profit_tuned_threshold']:.2f} per customer" in cover
+
+
 def test_second_repro_runs_nothing(box):
     result = box.dvc("repro")
     # Only the source fingerprint runs (always_changed: DVC cannot hash a database or an
@@ -127,7 +150,7 @@ def test_changing_a_train_param_reruns_only_train_and_evaluate(box):
     set_param(box, "train.logistic_regression.C", 0.5)
     assert ran(box.dvc("repro")) == AFTER_TRAIN
     set_param(box, "split.seed", 7)
-    assert ran(box.dvc("repro")) == ["split", *AFTER_TRAIN]
+    assert ran(box.dvc("repro")) == ["split", *AFTER_TRAIN[:-1], "stream", "monitor"]
     box.run("git", "checkout", "--", "params.yaml")
     box.dvc("repro")  # back to the committed parameters (restored from the run cache)
 

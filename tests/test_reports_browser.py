@@ -13,6 +13,7 @@ from churn.explore.stats import summarize
 from churn.validate.report import render
 from churn.validate.suite import validate
 from tests.browser import evaluate, screenshot
+from tests.conftest import NEEDS
 from tests.support.telco import TELCO, WORDS
 
 STRICT = ValidateParams(
@@ -50,7 +51,7 @@ def failing_report(telco_raw, tmp_path_factory):
     bad.loc[10, "Contract"] = "Three year"
     # A value that would be markup if the report did not escape it.
     bad.loc[20, "PaymentMethod"] = '<img src="x" onerror="document.title=1">'
-    summary = validate(bad, TELCO, STRICT, "data/raw/customers.parquet")
+    summary = validate(bad, TELCO, STRICT, "data/raw/customers.parquet", NEEDS)
     page = tmp_path_factory.mktemp("validation") / "raw.html"
     page.write_text(render(summary, TELCO, "problems/telco.yaml"), encoding="utf-8")
     return summary, page
@@ -89,7 +90,7 @@ def test_failing_validation_report_shows_the_failures(failing_report, tmp_path):
 
 
 def test_passing_validation_report_lists_every_expectation(telco_raw, tmp_path):
-    summary = validate(telco_raw, TELCO, STRICT, "data/raw/customers.parquet")
+    summary = validate(telco_raw, TELCO, STRICT, "data/raw/customers.parquet", NEEDS)
     page = tmp_path / "raw.html"
     page.write_text(render(summary, TELCO, "problems/telco.yaml"), encoding="utf-8")
     seen = evaluate(page, READER_VIEW)
@@ -102,8 +103,11 @@ def test_passing_validation_report_lists_every_expectation(telco_raw, tmp_path):
     assert blank["column"] == "TotalCharges"
     assert "11 of 7,043 rows unexpected" in blank["text"]
     assert "telco_customer_churn.csv:490" in blank["text"]
-    (row_count,) = [r for r in seen["rows"] if r["expectation"].startswith("ExpectTableRowCount")]
-    assert "7,043" in row_count["text"]
+    counts = [r for r in seen["rows"] if r["expectation"] == "ExpectTableRowCountToBeBetween"]
+    assert [r["column"] for r in counts] == ["", "Churn", "Churn"]
+    assert "7,043" in counts[0]["text"]  # the table's rows, then the rows of each target class
+    assert "5,174 rows" in counts[1]["text"] and "'No' ×5,174" in counts[1]["text"]
+    assert "1,869 rows" in counts[2]["text"] and "'Yes' ×1,869" in counts[2]["text"]
     assert not seen["overflow"]
     assert_drawn(screenshot(page, tmp_path / "passing.png", width=1280, height=2400))
 

@@ -8,6 +8,7 @@ from churn.core.io import to_json
 from churn.core.params import ValidateParams
 from churn.validate.messages import describe_failures
 from churn.validate.suite import validate
+from tests.conftest import NEEDS
 from tests.support.telco import TELCO
 
 STRICT = ValidateParams(
@@ -17,7 +18,7 @@ STRICT = ValidateParams(
 
 @pytest.fixture(scope="module")
 def passing(telco_raw):
-    return validate(telco_raw, TELCO, STRICT, "raw")
+    return validate(telco_raw, TELCO, STRICT, "raw", NEEDS)
 
 
 def failed(summary):
@@ -40,7 +41,7 @@ def test_bundled_data_passes_every_expectation(passing):
 
 
 def test_summary_is_byte_stable(telco_raw, passing):
-    again = validate(telco_raw, TELCO, STRICT, "raw")
+    again = validate(telco_raw, TELCO, STRICT, "raw", NEEDS)
     assert to_json(again) == to_json(passing)
     assert "uuid" not in to_json(passing).lower()
 
@@ -49,7 +50,7 @@ def test_duplicate_id_and_unknown_contract_are_named_with_examples_and_lines(tel
     bad = telco_raw.copy()
     bad.loc[3, "customerID"] = bad.loc[4, "customerID"]
     bad.loc[10, "Contract"] = "Three year"
-    summary = validate(bad, TELCO, STRICT, "raw")
+    summary = validate(bad, TELCO, STRICT, "raw", NEEDS)
     assert summary["success"] is False
     fails = failed(summary)
     assert set(fails) == {
@@ -70,7 +71,7 @@ def test_text_in_numeric_column_and_out_of_range(telco_raw):
     bad.loc[0, "tenure"] = "twelve"
     bad.loc[1, "tenure"] = "-3"
     bad.loc[2, "MonthlyCharges"] = "5000"
-    fails = failed(validate(bad, TELCO, STRICT, "raw"))
+    fails = failed(validate(bad, TELCO, STRICT, "raw", NEEDS))
     assert fails[("tenure", "ExpectColumnValuesToMatchRegex")]["examples"] == [
         {"value": "twelve", "count": 1}
     ]
@@ -80,7 +81,7 @@ def test_text_in_numeric_column_and_out_of_range(telco_raw):
 
 def test_missing_extra_and_renamed_columns(telco_raw):
     bad = telco_raw.rename(columns={"tenure": "Tenure"})
-    summary = validate(bad, TELCO, STRICT, "raw")
+    summary = validate(bad, TELCO, STRICT, "raw", NEEDS)
     assert list(failed(summary)) == [(None, "ExpectTableColumnsToMatchSet")]
     message = describe_failures(summary, TELCO, list(bad.columns))
     assert "missing ['tenure']" in message and "unexpected ['Tenure']" in message
@@ -89,12 +90,13 @@ def test_missing_extra_and_renamed_columns(telco_raw):
 
 def test_row_count_and_blank_fraction(telco_raw):
     small = telco_raw.head(5)
-    assert (None, "ExpectTableRowCountToBeBetween") in failed(validate(small, TELCO, STRICT, "raw"))
+    summary = validate(small, TELCO, STRICT, "raw", NEEDS)
+    assert (None, "ExpectTableRowCountToBeBetween") in failed(summary)
     blanks = telco_raw.copy()
     blanks.loc[:200, "TotalCharges"] = ""
     blanks.loc[:200, "tenure"] = "0"
     assert ("TotalCharges", "ExpectColumnValuesToNotBeNull") in failed(
-        validate(blanks, TELCO, STRICT, "raw")
+        validate(blanks, TELCO, STRICT, "raw", NEEDS)
     )
 
 
@@ -102,4 +104,4 @@ def test_tolerance_lets_a_few_bad_rows_through(telco_raw):
     bad = telco_raw.copy()
     bad.loc[10, "Contract"] = "Three year"
     tolerant = STRICT.model_copy(update={"row_error_tolerance": 0.001})
-    assert validate(bad, TELCO, tolerant, "raw")["success"] is True
+    assert validate(bad, TELCO, tolerant, "raw", NEEDS)["success"] is True

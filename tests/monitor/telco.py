@@ -8,27 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tests.support.telco import TELCO
+
 TELCO_CSV = Path(__file__).resolve().parents[2] / "data" / "external" / "telco_customer_churn.csv"
-# The raw contract columns (the monitor library takes the lists as arguments).
-NUMERIC = ["tenure", "MonthlyCharges", "TotalCharges"]
-CATEGORICAL = [
-    "gender",
-    "SeniorCitizen",
-    "Partner",
-    "Dependents",
-    "PhoneService",
-    "MultipleLines",
-    "InternetService",
-    "OnlineSecurity",
-    "OnlineBackup",
-    "DeviceProtection",
-    "TechSupport",
-    "StreamingTV",
-    "StreamingMovies",
-    "Contract",
-    "PaperlessBilling",
-    "PaymentMethod",
-]
+# The raw contract columns, from the problem file (the monitor library takes them as arguments).
+NUMERIC = list(TELCO.numeric_features)
+CATEGORICAL = list(TELCO.categorical_features)
 
 
 def toy_score(table: pd.DataFrame) -> np.ndarray:

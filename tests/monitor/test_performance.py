@@ -156,3 +156,43 @@ def test_empty_inputs_give_nan_not_an_exception():
     assert report.overall.n == 0 and math.isnan(report.overall.roc_auc.value)
     with pytest.raises(ValueError, match="3 labels for 2 probabilities"):
         realized_performance(np.ones(3), np.ones(2), THRESHOLD, ECON)
+
+
+@pytest.mark.parametrize("n", [3, 57, 250])
+def test_the_block_bootstrap_of_a_period_gives_the_one_by_one_intervals(n, monkeypatch):
+    # realized_performance computes its intervals a block of resamples at a time; they must
+    # equal percentile_bootstrap's, resample for resample (ties, tiny groups with one class).
+    from churn.monitor import performance
+
+    monkeypatch.setattr(performance, "_CHUNK_VALUES", 7 * n)  # several blocks
+    rng = np.random.default_rng(n)
+    p = np.round(rng.beta(1.2, 3.0, n), 2)
+    y = (rng.random(n) < p).astype(int)
+    report = realized_performance(y, p, THRESHOLD, ECON, n_boot=300, seed=5, level=0.9)
+    expected = percentile_bootstrap(
+        y,
+        p,
+        {
+            "roc_auc": roc_auc,
+            "lift": performance.top_decile_lift,
+            "profit": lambda yy, pp: profit_at_threshold(yy, pp, THRESHOLD, ECON),
+        },
+        n_boot=300,
+        seed=performance._group_seed(5, ""),
+        level=0.9,
+    )
+    got = report.overall
+    for name, interval in (
+        ("roc_auc", got.roc_auc),
+        ("lift", got.top_decile_lift),
+        ("profit", got.profit_per_customer),
+    ):
+        want = expected[name]
+        assert np.allclose(
+            [interval.value, interval.low, interval.high],
+            [want.value, want.low, want.high],
+            rtol=1e-12,
+            atol=1e-12,
+            equal_nan=True,
+        ), name
+        assert (interval.resamples, interval.undefined) == (want.resamples, want.undefined)

@@ -20,19 +20,17 @@ from fastapi.testclient import TestClient
 from churn.core.params import ServeParams, load
 from churn.serve import model_source
 from churn.serve.app import create_app
+from tests.conftest import PIPELINE_TAG
 from tests.support import sandbox
 
-TAG = "churn-v1"
+#: The tag of the trained model that the revision tests serve.
+TAG = PIPELINE_TAG
 
 
 @pytest.fixture(scope="session")
-def served_repo(tmp_path_factory) -> sandbox.Sandbox:
+def served_repo(pipeline_repo) -> sandbox.Sandbox:
     """A copy of the repository where `dvc repro` ran and the result is committed and tagged."""
-    box = sandbox.create(tmp_path_factory.mktemp("serving") / "repo")
-    box.dvc("repro")
-    box.commit("trained model")
-    box.run("git", "tag", TAG)
-    return box
+    return pipeline_repo
 
 
 @pytest.fixture(scope="session")
@@ -82,24 +80,28 @@ def get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
 class Server:
     """`python -m churn.serve` in a subprocess, on a free loopback port."""
 
-    def __init__(self, root: Path, log: Path, *extra: str) -> None:
+    def __init__(self, root: Path, log: Path, *extra: str, env: dict | None = None) -> None:
         self.port = free_port()
         self.log = log
+        # The server's output goes to a file: a pipe nobody reads would block it when full.
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.output_path = log.with_name(log.name + ".out")
+        self._output = self.output_path.open("w")
         self.proc = subprocess.Popen(
             [
                 *(sys.executable, "-m", "churn.serve", "--root", str(root)),
                 *("--port", str(self.port), "--prediction-log", str(log)),
                 *("--log-level", "warning", *extra),
             ],
-            env=sandbox.environment(),
-            stdout=subprocess.PIPE,
+            env={**sandbox.environment(), **(env or {})},
+            stdout=self._output,
             stderr=subprocess.STDOUT,
             text=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"the server exited:\n{self.proc.stdout.read()}")
+                raise AssertionError(f"the server exited:\n{self.output()}")
             try:
                 if get(self.port, "/ready", timeout=1)[0] == 200:
                     return
@@ -124,6 +126,10 @@ class Server:
         finally:
             conn.close()
 
+    def output(self) -> str:
+        """What the server has written to stdout and stderr so far."""
+        return self.output_path.read_text(errors="replace")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -132,6 +138,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._output.close()
 
 
 @pytest.fixture(scope="module")

@@ -57,6 +57,23 @@ def test_health_ready_and_model(client, lock, served_repo):
     assert info["features"] == list(contract.feature_names)
 
 
+def test_the_period_is_the_month_received_unless_the_client_names_one(client, log_path):
+    assert client.post("/predict", json=customer()).status_code == 200
+    named = client.post(
+        "/predict/batch",
+        json={"customers": [customer(), customer(tenure=3)]},
+        headers={"X-Period": "2024-05"},
+    )
+    assert named.status_code == 200, named.text
+    first, *batch = read(log_path)
+    assert first["period"] == first["received_at"][:7] and first["channel"] == "service"
+    assert [r["period"] for r in batch] == ["2024-05", "2024-05"]
+    refused = client.post("/predict", json=customer(), headers={"X-Period": "May 2024!"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["header", "X-Period"]
+    assert len(read(log_path)) == 3
+
+
 def test_predict_answers_logs_and_counts(client, log_path):
     response = client.post(
         "/predict",

@@ -7,7 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from churn.serve.prediction_log import PredictionLog, PredictionLogError, names, read
+from churn.serve.prediction_log import (
+    PredictionLog,
+    PredictionLogError,
+    columns,
+    names,
+    read,
+)
 from tests.support.telco import TELCO as contract
 
 NAMES = names(contract)
@@ -21,6 +27,8 @@ def row(i: int) -> dict:
         "item": 0,
         "received_at": "2026-01-01T00:00:00.000000+00:00",
         "model_version": "m",
+        "period": "2026-01",
+        "channel": "service",
         "probability": i / 1000,
         "decision": 0,
         "threshold": 0.5,
@@ -62,3 +70,29 @@ def test_a_failed_commit_fails_the_waiting_requests(tmp_path):
     with pytest.raises(PredictionLogError, match="could not write to the prediction log"):
         log.write([row(2)]).result(timeout=10)
     log.close()
+
+
+def test_a_log_written_before_periods_existed_gets_them_from_the_month_received(tmp_path):
+    path = tmp_path / "old.sqlite"
+    old = [(n, t) for n, t in columns(contract) if n not in ("period", "channel")]
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE predictions (id INTEGER PRIMARY KEY, "
+        + ", ".join(f'"{n}" {t}' for n, t in old)
+        + ")"
+    )
+    values = {k: v for k, v in row(1).items() if k not in ("period", "channel")}
+    db.execute(
+        f"INSERT INTO predictions ({', '.join(f'{chr(34)}{k}{chr(34)}' for k in values)}) "
+        f"VALUES ({', '.join('?' for _ in values)})",
+        list(values.values()),
+    )
+    db.commit()
+    db.close()
+    log = PredictionLog(path, contract)
+    log.write([row(2)]).result(timeout=10)
+    log.close()
+    rows = read(path)
+    assert [(r["period"], r["channel"]) for r in rows] == [("2026-01", "service")] * 2
+    tables = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    assert {"scoring_runs", "quarantine", "outcomes"} <= tables

@@ -11,7 +11,7 @@ so that ``rows_in == rows_clean + rows_quarantined + exact_duplicates_removed``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,9 +113,17 @@ def _condition(
 
 
 def clean(
-    raw: pd.DataFrame, contract: Contract, source: str = "raw data"
+    raw: pd.DataFrame,
+    contract: Contract,
+    source: str = "raw data",
+    conflicting_ids: Collection[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, CleaningReport]:
-    """Split a raw snapshot into (clean rows, quarantined rows with reasons, report)."""
+    """Split a raw snapshot into (clean rows, quarantined rows with reasons, report).
+
+    ``conflicting_ids`` names identifiers known to hold different values elsewhere in the
+    same data (for a caller that cleans a large file block by block, see ``churn.score``):
+    their rows are quarantined as ``conflicting_duplicate_id`` like copies found here.
+    """
     require_columns(raw, contract, source)
     report = CleaningReport(rows_in=len(raw))
     raw = raw.reset_index(drop=True)
@@ -143,6 +151,8 @@ def clean(
     # 3. The same customer twice with different values: no way to tell which is right.
     ids = raw[contract.id_column]
     conflicting = ids.duplicated(keep=False) & (ids.str.strip() != "")
+    if conflicting_ids:
+        conflicting |= ids.isin(list(conflicting_ids))
     if conflicting.any():
         flagged = problems[conflicting] + ";conflicting_duplicate_id"
         problems[conflicting] = flagged.str.strip(";")

@@ -19,7 +19,14 @@ from churn.core.errors import ArtifactError
 
 LOCK_FILE = Path("dvc.lock")
 
-__all__ = ["ArtifactError", "file_md5", "load_model", "recorded_md5", "verify"]
+__all__ = [
+    "ArtifactError",
+    "file_md5",
+    "load_model",
+    "load_model_with_md5",
+    "recorded_md5",
+    "verify",
+]
 
 
 def file_md5(path: str | Path) -> str:
@@ -66,4 +73,19 @@ def verify(path: str | Path, lock: str | Path = LOCK_FILE) -> str:
 def load_model(path: str | Path, lock: str | Path = LOCK_FILE) -> Any:
     """Load a model after verifying its bytes against ``dvc.lock``."""
     verify(path, lock)
+    return joblib.load(path)
+
+
+def load_model_with_md5(path: str | Path, md5: str, recorded_in: str) -> Any:
+    """Load a model after verifying its bytes against ``md5``, recorded in ``recorded_in``.
+
+    For a model that is not the workspace's (e.g. the champion copied beside a challenger),
+    whose md5 was read from its own commit's ``dvc.lock``.
+    """
+    actual = file_md5(path)
+    if actual != md5:
+        raise ArtifactError(
+            f"{path} has md5 {actual}, {recorded_in} records {md5}. Refusing to load it "
+            "(a pickled model runs code when loaded)."
+        )
     return joblib.load(path)

@@ -9,11 +9,19 @@ defines its section next to that code, on the same ``Section`` base.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from churn.core.errors import ConfigError
 
@@ -87,6 +95,9 @@ class ValidateParams(Section):
     #: Fraction of rows allowed to break a row-level expectation before the data is
     #: rejected. 0 rejects any bad row; a positive value lets ``clean`` quarantine them.
     row_error_tolerance: float = Field(ge=0, le=1)
+    #: Smallest share of rows each target class must hold: above ``1 -`` this share for one
+    #: class, the target is almost constant and the data is rejected. 0 turns the check off.
+    min_target_class_share: float = Field(default=0.01, ge=0, lt=0.5)
 
     @model_validator(mode="after")
     def _bounds(self) -> ValidateParams:
@@ -396,6 +407,9 @@ class ServeParams(Section):
 
     #: Largest number of customers one POST /predict/batch may carry (a larger one gets 422).
     max_batch_size: int = Field(gt=0, le=100_000)
+    #: Largest request body in bytes (a larger one gets 413, refused before it is read in
+    #: full). The service checks at start that a full batch of the example record fits.
+    max_request_bytes: int = Field(gt=0, le=1_000_000_000)
     #: SQLite file of the prediction log (relative to the repository root).
     prediction_log: str
     #: Predictions committed to the log in one transaction at most (group commit).
@@ -444,3 +458,35 @@ def load(section: type[S], path: str | Path = PARAMS_FILE) -> S:
     if section.section not in data:
         raise ConfigError(f"{path}: section {section.section!r} is missing")
     return parse_section(section.section, data[section.section], section, str(path))
+
+
+def load_keys(
+    section: type[S], keys: Sequence[str], path: str | Path = PARAMS_FILE
+) -> dict[str, Any]:
+    """Only ``keys`` of ``section``, each validated as ``section`` types it.
+
+    For a stage that reads a few keys of another stage's section (``dvc.yaml`` lists
+    exactly those keys for it): the rest of that section is neither read nor checked.
+    """
+    data = read_params_file(path)
+    raw = data.get(section.section)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: section {section.section!r} is missing")
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key in keys:
+        field = section.model_fields[key]
+        name = f"{section.section}.{key}"
+        if key not in raw:
+            if field.is_required():
+                problems.append(f"  {name}: required key is missing")
+            else:
+                values[key] = field.get_default()
+            continue
+        try:
+            values[key] = TypeAdapter(Annotated[field.annotation, field]).validate_python(raw[key])
+        except ValidationError as exc:
+            problems += [f"  {name}: {e['msg']} (got {raw[key]!r})" for e in exc.errors()]
+    if problems:
+        raise ConfigError(f"{path}: invalid keys:\n" + "\n".join(problems))
+    return values

@@ -30,6 +30,22 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "profit_contact_all": True,
     "top_decile_lift": True,
     "emp": True,
+    # metrics/monitor/periods.json (per period): a lower verdict (0 ok, 1 investigate,
+    # 2 retrain), fewer drifted columns and less quarantine are better.
+    "verdict": False,
+    "drifted_columns": False,
+    "score_drifted": False,
+    "quarantined_share": False,
+    "profit_per_customer": True,
+    # metrics/challenge.json: champion against challenger on the same evidence.
+    "profit_gain": True,
+    "profit_gain_low": True,
+    "profit_gain_high": True,
+    "roc_auc_gain": True,
+    "roc_auc_gain_low": True,
+    "roc_auc_gain_high": True,
+    "accepted": True,
+    "gate_passed": True,
 }
 
 

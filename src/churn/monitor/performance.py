@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from churn.evaluate.business import Economics, lift_at, profit_at_threshold
+from churn.evaluate.business import Economics, lift_at
 
 #: Share of customers in the "top decile" of the lift.
 TOP_FRACTION = 0.1
@@ -184,6 +184,83 @@ def _group_seed(seed: int, label: str) -> list[int]:
     return [seed, zlib.crc32(label.encode())]
 
 
+#: Most resampled values held at once by the vectorized bootstrap (memory stays bounded).
+_CHUNK_VALUES = 2_000_000
+
+
+def _roc_auc_rows(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """:func:`roc_auc` of every row of ``(y, s)`` (Mann-Whitney with average ranks)."""
+    from scipy.stats import rankdata
+
+    n1 = y.sum(axis=1)
+    n0 = y.shape[1] - n1
+    ranks = rankdata(s, method="average", axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auc = ((ranks * y).sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
+    return np.where((n1 == 0) | (n0 == 0), np.nan, auc)
+
+
+def _lift_rows(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """:func:`top_decile_lift` of every row (ties at the cut count with their group's rate)."""
+    n = y.shape[1]
+    k = max(1, int(np.ceil(TOP_FRACTION * n)))
+    cut = -np.partition(-s, k - 1, axis=1)[:, k - 1 : k]
+    above = s > cut
+    tied = s == cut
+    captured = (y * above).sum(axis=1) + (k - above.sum(axis=1)) * (y * tied).sum(
+        axis=1
+    ) / tied.sum(axis=1)
+    base = y.mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(base == 0, np.nan, captured / k / base)
+
+
+def _realized_bootstrap(
+    y: np.ndarray,
+    p: np.ndarray,
+    threshold: float,
+    econ: Economics,
+    n_boot: int,
+    seed: list[int],
+    level: float,
+) -> dict[str, Interval]:
+    """The intervals :func:`percentile_bootstrap` gives for ROC-AUC, lift and profit (the
+    same resamples), computed a block of resamples at a time instead of one by one."""
+    n = y.size
+    gain, loss = econ.gain_churner(), econ.loss_loyal
+
+    def profit_rows(yy: np.ndarray, pp: np.ndarray) -> np.ndarray:
+        contacted = pp >= threshold
+        return ((contacted & yy).sum(axis=1) * gain - (contacted & ~yy).sum(axis=1) * loss) / n
+
+    rows = {
+        "roc_auc": lambda yy, pp: _roc_auc_rows(yy.astype(np.float64), pp),
+        "lift": lambda yy, pp: _lift_rows(yy.astype(np.float64), pp),
+        "profit": profit_rows,
+    }
+    draws = {k: np.full(n_boot, np.nan) for k in rows}
+    point = {k: math.nan for k in rows}
+    if n:
+        yb = y.astype(bool)
+        for k, f in rows.items():
+            point[k] = float(f(yb[None, :], p[None, :])[0])
+        rng = np.random.default_rng(seed)
+        chunk = max(1, _CHUNK_VALUES // n)
+        for start in range(0, n_boot, chunk):
+            stop = min(n_boot, start + chunk)
+            idx = rng.integers(0, n, (stop - start, n))
+            for k, f in rows.items():
+                draws[k][start:stop] = f(yb[idx], p[idx])
+    out = {}
+    for k, values in draws.items():
+        ok = values[~np.isnan(values)]
+        low, high = (
+            np.quantile(ok, [(1 - level) / 2, (1 + level) / 2]) if ok.size else (np.nan, np.nan)
+        )
+        out[k] = Interval(point[k], float(low), float(high), level, int(ok.size), n_boot - ok.size)
+    return out
+
+
 def _realized(
     y: np.ndarray,
     p: np.ndarray,
@@ -193,17 +270,7 @@ def _realized(
     seed: list[int],
     level: float,
 ) -> RealizedPerformance:
-    def profit(yy: np.ndarray, pp: np.ndarray) -> float:
-        return profit_at_threshold(yy, pp, threshold, econ)
-
-    intervals = percentile_bootstrap(
-        y,
-        p,
-        {"roc_auc": roc_auc, "lift": top_decile_lift, "profit": profit},
-        n_boot=n_boot,
-        seed=seed,
-        level=level,
-    )
+    intervals = _realized_bootstrap(y, p, threshold, econ, n_boot, seed, level)
     churners = int(y.sum())
     return RealizedPerformance(
         n=int(y.size),
@@ -243,15 +310,37 @@ def realized_performance(
     overall = _realized(y, p, threshold, econ, n_boot, _group_seed(seed, ""), level)
     by_segment: dict[str, RealizedPerformance] = {}
     if segments is not None:
-        labels = pd.Series(np.asarray(segments, dtype=object)).fillna("<missing>").astype(str)
-        if labels.size != y.size:
-            raise ValueError(f"{labels.size} segment labels for {y.size} customers")
-        for label in sorted(labels.unique()):
-            mask = (labels == label).to_numpy()
-            by_segment[label] = _realized(
-                y[mask], p[mask], threshold, econ, n_boot, _group_seed(seed, label), level
-            )
+        by_segment = segment_performance(
+            y, p, threshold, econ, segments, n_boot=n_boot, seed=seed, level=level
+        )
     return PerformanceReport(overall, segment_column, by_segment)
+
+
+def segment_performance(
+    y_true: np.ndarray,
+    probability: np.ndarray,
+    threshold: float,
+    econ: Economics,
+    segments: pd.Series | np.ndarray,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, RealizedPerformance]:
+    """The per-level part of :func:`realized_performance`, without the overall bootstrap
+    (for a caller that reports several segment columns of the same customers)."""
+    y = np.asarray(y_true).astype(int)
+    p = np.asarray(probability, dtype=np.float64)
+    labels = pd.Series(np.asarray(segments, dtype=object)).fillna("<missing>").astype(str)
+    if labels.size != y.size:
+        raise ValueError(f"{labels.size} segment labels for {y.size} customers")
+    by_segment = {}
+    for label in sorted(labels.unique()):
+        mask = (labels == label).to_numpy()
+        by_segment[label] = _realized(
+            y[mask], p[mask], threshold, econ, n_boot, _group_seed(seed, label), level
+        )
+    return by_segment
 
 
 # --- Estimated performance (CBPE) -----------------------------------------------------------

@@ -3,10 +3,12 @@
 Reads what the pipeline already produced (data quality, exploration statistics,
 training and evaluation metrics, the contact decision, the test split's
 predictions) and writes a single HTML file with its plots embedded, which opens
-offline and has the same bytes for the same inputs. The only numbers computed
-here are the model card's metrics per segment (the problem file's `segments`); the
-words are the problem file's. A test split larger than compute.sample_rows gives
-its segment metrics on a seeded sample of it (the model card says so).
+offline, and a ``.pptx`` deck telling the same story from the same evidence and
+the same PNGs (drawn once, here); both have the same bytes for the same inputs.
+The only numbers computed here are the model card's metrics per segment (the
+problem file's `segments`); the words are the problem file's. A test split larger
+than compute.sample_rows gives its segment metrics on a seeded sample of it (the
+model card says so).
 """
 
 import json
@@ -19,6 +21,7 @@ from churn.core.decision import Decision
 from churn.core.io import ensure_parent
 from churn.core.params import ComputeParams, EvaluateParams, ReportParams, load
 from churn.core.problem import load_problem
+from churn.report.deck_pptx import render_deck
 from churn.report.evidence import Evidence, choose_drivers
 from churn.report.page import render_report
 from churn.report.plots import draw_plots
@@ -78,12 +81,17 @@ def main(args) -> None:
         segment_sample=len(test) if len(test) < test_rows else None,
         default_threshold=default_threshold,
         drivers=choose_drivers(stats, problem.report.drivers),
+        challenge=read_json(args.challenge) if args.challenge else {},
     )
     pngs = draw_plots(evidence, problem.words, params.dpi)
-    html = render_report(evidence, problem, pngs, boxplots=args.boxplots.read_bytes())
+    boxplots = args.boxplots.read_bytes()
+    html = render_report(evidence, problem, pngs, boxplots=boxplots)
     ensure_parent(args.output).write_text(html, encoding="utf-8")
     size = args.output.stat().st_size
     log.info("report: %s (%s bytes, %s plots)", args.output, f"{size:,}", len(pngs) + 1)
+    deck = render_deck(evidence, problem, pngs, boxplots=boxplots)
+    ensure_parent(args.slides).write_bytes(deck)
+    log.info("slides: %s (%s bytes)", args.slides, f"{len(deck):,}")
 
 
 if __name__ == "__main__":
@@ -99,5 +107,7 @@ if __name__ == "__main__":
     a("--evaluate-dir", type=Path, required=True, help="evaluate's dvclive folder")
     a("--splits-dir", type=Path, required=True, help="folder of the split files")
     a("--predictions", type=Path, required=True, help="test-split predictions (Parquet)")
+    a("--challenge", type=Path, help="why this model is in service: the challenge record (JSON)")
     a("--output", type=Path, required=True, help="HTML report to write")
+    a("--slides", type=Path, required=True, help="slide deck to write (.pptx)")
     run("report", main, p.parse_args())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from churn.core.decision import Decision
@@ -41,6 +41,8 @@ class Evidence:
     drivers: list[str]
     #: Test rows of the seeded sample the segments were computed on (None: every row).
     segment_sample: int | None = None
+    #: models/challenge.json: why this model is the one in service (empty: not given).
+    challenge: dict[str, Any] = field(default_factory=dict)
 
 
 def choose_drivers(stats: dict[str, Any], listed: list[str], n: int = 3) -> list[str]:

@@ -31,6 +31,7 @@ from churn.core.html import (
 )
 from churn.core.problem import Problem, Words
 from churn.report.evidence import Evidence
+from churn.report.update import render_update
 
 FAMILY_NAMES = {
     "logistic_regression": "logistic regression",
@@ -485,12 +486,17 @@ def _model_card(ev: Evidence, problem: Problem, pngs: dict[str, bytes]) -> str:
     )
 
 
+def title(w: Words) -> str:
+    """The report's title (the slide deck's too)."""
+    return f"{w.name}: who to {w.verb}, and what it is worth"
+
+
 def render_report(
     ev: Evidence, problem: Problem, pngs: dict[str, bytes], boxplots: bytes | None = None
 ) -> str:
     """The stakeholder report: one HTML file, images embedded, no scripts."""
     w = problem.words
-    title = f"{w.name}: who to {w.verb}, and what it is worth"
+    title_ = title(w)
     m = ev.metrics["test"]
     sections = [
         ("problem", "Problem"),
@@ -502,8 +508,10 @@ def render_report(
         ("limitations", "Limitations"),
         ("model-card", "Model card"),
     ]
+    if ev.challenge:
+        sections.append(("update", "Updates"))
     body = [
-        f"<h1>{esc(title)}</h1>",
+        f"<h1>{esc(title_)}</h1>",
         f'<p class="lead">A summary of the {esc(w.event)}-prediction pipeline for decision '
         f"makers. In short: {esc(w.verb)} {esc(w.units)} whose predicted {esc(w.event)} "
         f"probability is at least <strong>{ev.decision.threshold:.2f}</strong>; expected "
@@ -519,4 +527,6 @@ def render_report(
         _limitations(ev, problem),
         _model_card(ev, problem, pngs),
     ]
-    return page(title, "\n".join(body), extra_css=NARRATIVE_CSS)
+    if ev.challenge:
+        body.append(render_update(ev.challenge, w, len(sections)))
+    return page(title_, "\n".join(body), extra_css=NARRATIVE_CSS)

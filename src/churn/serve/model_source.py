@@ -74,7 +74,7 @@ class ServedModel:
         return self.metrics.get("train", {}).get("model")
 
 
-def _workspace_reader(root: Path) -> Reader:
+def workspace_reader(root: Path) -> Reader:
     def read(path: str) -> bytes | None:
         try:
             return (root / path).read_bytes()
@@ -88,7 +88,7 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
 
 
-def _revision_reader(root: Path, rev: str) -> Reader:
+def revision_reader(root: Path, rev: str) -> Reader:
     """Files of commit ``rev``: git-tracked ones from git, DVC-tracked ones through dvc.api."""
 
     def read(path: str) -> bytes | None:
@@ -146,7 +146,7 @@ def load(root: str | Path = ".", rev: str | None = None) -> ServedModel:
     root = Path(root).resolve()
     git_rev = None
     if rev is None:
-        read = _workspace_reader(root)
+        read = workspace_reader(root)
     else:
         resolved = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         if resolved.returncode != 0:
@@ -154,7 +154,7 @@ def load(root: str | Path = ".", rev: str | None = None) -> ServedModel:
                 f"{rev!r} is not a git revision of {root}: list tags with `git tag`"
             )
         git_rev = resolved.stdout.decode().strip()
-        read = _revision_reader(root, git_rev)
+        read = revision_reader(root, git_rev)
 
     where = "the workspace" if rev is None else f"revision {rev!r}"
     paths = read_paths(read, where)  # the model, decision and metrics files, from dvc.yaml

@@ -1,8 +1,17 @@
 """The prediction log: every prediction, durably, in a SQLite file the monitoring step reads.
 
-One row per prediction: request id, position in the request, time received (UTC),
-model version, the customer's inputs (one column per contract feature, plus the
-optional customer id), probability, decision and threshold.
+One row per prediction (table ``predictions``): request id, position in the request, time
+received (UTC), model version, the period it belongs to, the channel (``service`` for the
+API, ``batch`` for ``python -m churn.score``), the record's inputs (one column per contract
+feature, plus the optional identifier), probability, decision and threshold. The service
+and batch scoring write the same table, so monitoring reads one place.
+
+Three companion tables live in the same file, written by the steps that own them:
+``scoring_runs`` and ``quarantine`` (one row per completed batch-scoring run, one per row
+it refused, with the cleaning step's reason codes: ``churn.score``) and ``outcomes`` (what
+happened later, loaded by ``churn.monitor.outcomes``). Every table is append-only with an
+``id INTEGER PRIMARY KEY``, so a prefix of ids (``id <= n``) is a fixed extent of the log:
+the monitor records the extent it read (``churn.monitor.log_state``).
 
 Durability: the database is in WAL mode with ``synchronous=FULL``, so a committed
 transaction survives a crash of the process (and of the machine, if the disk honours
@@ -28,6 +37,15 @@ from typing import Any
 from churn.core.contract import Contract, Kind
 
 TABLE = "predictions"
+RUNS = "scoring_runs"
+QUARANTINE = "quarantine"
+OUTCOMES = "outcomes"
+#: Every table of the log, in the order the monitor reads them.
+TABLES = (TABLE, RUNS, QUARANTINE, OUTCOMES)
+#: Values of the ``channel`` column.
+SERVICE, BATCH = "service", "batch"
+#: What a period label may look like (``2024-05`` by default: the month a prediction was made).
+PERIOD_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$"
 _SQL_TYPES = {Kind.INTEGER: "INTEGER", Kind.NUMBER: "REAL", Kind.CATEGORY: "TEXT"}
 
 
@@ -38,6 +56,8 @@ def columns(contract: Contract) -> tuple[tuple[str, str], ...]:
         ("item", "INTEGER NOT NULL"),
         ("received_at", "TEXT NOT NULL"),
         ("model_version", "TEXT NOT NULL"),
+        ("period", "TEXT"),
+        ("channel", "TEXT"),
         (contract.id_column, "TEXT"),
         *((c.name, f"{_SQL_TYPES[c.kind]} NOT NULL") for c in contract.features),
         ("probability", "REAL NOT NULL"),
@@ -49,6 +69,59 @@ def columns(contract: Contract) -> tuple[tuple[str, str], ...]:
 def names(contract: Contract) -> tuple[str, ...]:
     """The log's column names, in order."""
     return tuple(name for name, _ in columns(contract))
+
+
+def period_of(received_at: str) -> str:
+    """The default period of a prediction: the month (UTC) it was received, ``YYYY-MM``."""
+    return received_at[:7]
+
+
+def insert_statement(contract: Contract) -> str:
+    """The parameterized INSERT of one prediction (values in the order of ``names``)."""
+    cols = names(contract)
+    return (
+        f"INSERT INTO {TABLE} ("
+        + ", ".join(f'"{n}"' for n in cols)
+        + ") VALUES ("
+        + ", ".join("?" for _ in cols)
+        + ")"
+    )
+
+
+def _companion_tables(contract: Contract) -> tuple[str, ...]:
+    """CREATE statements of the tables batch scoring and outcome loading write."""
+    unit_id = f'"{contract.id_column}"'
+    return (
+        f"CREATE TABLE IF NOT EXISTS {RUNS} (id INTEGER PRIMARY KEY, "
+        "request_id TEXT NOT NULL, run TEXT NOT NULL, period TEXT NOT NULL, "
+        "finished_at TEXT NOT NULL, model_version TEXT NOT NULL, threshold REAL NOT NULL, "
+        "source TEXT NOT NULL, rows_in INTEGER NOT NULL, rows_scored INTEGER NOT NULL, "
+        "rows_quarantined INTEGER NOT NULL, exact_duplicates_removed INTEGER NOT NULL, "
+        "blanks TEXT NOT NULL, repairs TEXT NOT NULL, quarantine_reasons TEXT NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS {RUNS}_run ON {RUNS} (run)",
+        f"CREATE TABLE IF NOT EXISTS {QUARANTINE} (id INTEGER PRIMARY KEY, "
+        f"request_id TEXT NOT NULL, period TEXT NOT NULL, {unit_id} TEXT, "
+        "reason TEXT NOT NULL, source_file TEXT, source_line INTEGER)",
+        f"CREATE TABLE IF NOT EXISTS {OUTCOMES} (id INTEGER PRIMARY KEY, "
+        f"{unit_id} TEXT NOT NULL, period TEXT NOT NULL, outcome INTEGER NOT NULL, "
+        "loaded_at TEXT NOT NULL, source TEXT NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS {OUTCOMES}_period ON {OUTCOMES} (period)",
+    )
+
+
+def _add_period_and_channel(db: sqlite3.Connection) -> None:
+    """Bring a log written before periods and channels existed up to date.
+
+    Its rows came from the service, and their period is the month they were received.
+    """
+    present = {row[1] for row in db.execute(f"PRAGMA table_info({TABLE})")}
+    if "period" in present:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    db.execute(f"ALTER TABLE {TABLE} ADD COLUMN period TEXT")
+    db.execute(f"ALTER TABLE {TABLE} ADD COLUMN channel TEXT")
+    db.execute(f"UPDATE {TABLE} SET period = substr(received_at, 1, 7), channel = '{SERVICE}'")
+    db.execute("COMMIT")
 
 
 class PredictionLogError(RuntimeError):
@@ -69,7 +142,11 @@ def connect(path: str | Path, contract: Contract) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA busy_timeout=5000")
     db.execute(create)
+    _add_period_and_channel(db)
     db.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_received_at ON {TABLE} (received_at)")
+    db.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_period ON {TABLE} (period)")
+    for statement in _companion_tables(contract):
+        db.execute(statement)
     return db
 
 
@@ -83,13 +160,7 @@ class PredictionLog:
         self.path = Path(path)
         self.max_commit = max_commit
         self.names = names(contract)
-        self._insert = (
-            f"INSERT INTO {TABLE} ("
-            + ", ".join(f'"{n}"' for n in self.names)
-            + ") VALUES ("
-            + ", ".join("?" for _ in self.names)
-            + ")"
-        )
+        self._insert = insert_statement(contract)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._db = connect(self.path, contract)
         self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)

@@ -152,6 +152,11 @@ class MicroBatcher:
         self._draining = False
         self._task: asyncio.Task | None = None
 
+    @property
+    def idle(self) -> bool:
+        """True when no request is waiting for or in a pipeline call."""
+        return not self._pending and not self._draining
+
     async def predict(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         loop = asyncio.get_running_loop()
         future = loop.create_future()

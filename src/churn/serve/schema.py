@@ -7,25 +7,50 @@ change changes the API (and its OpenAPI document) with it.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from churn.core.contract import Column, Contract, Kind
 from churn.core.problem import Words
 
 
+def _whole_number(value: Any) -> Any:
+    """12.0 is the integer 12 (as in JSON Schema); anything else is left to strict checks."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
 def _field(column: Column) -> tuple[Any, Any]:
-    """The (type, FieldInfo) of one contract column in the request schema."""
+    """The (type, FieldInfo) of one contract column in the request schema.
+
+    Types are strict, decided by the column's kind, and nothing is converted: an
+    integer column takes a JSON integer (12, or 12.0, which JSON Schema counts as an
+    integer; not ``true``, ``"12"`` or 12.5); a number column a JSON integer or
+    decimal (not a boolean or a string; no NaN or Infinity); a category one of its
+    clean spellings exactly. The descriptions say so in the OpenAPI document.
+    """
     if column.kind is Kind.CATEGORY:
         # Clean spellings only: aliases are a property of raw files, not of the API.
-        return Literal[column.allowed], Field(description=column.description)
-    kind = int if column.kind is Kind.INTEGER else float
+        # A Literal is already exact: only these strings, no other type.
+        return Literal[column.allowed], Field(
+            description=f"{column.description} (exactly one of these strings)"
+        )
+    bounds = f"from {column.minimum:g} to {column.maximum:g}"
+    if column.kind is Kind.INTEGER:
+        kind: Any = Annotated[int, BeforeValidator(_whole_number)]
+        rule = f"an integer {bounds}; not a boolean, a string or a fraction"
+    else:
+        kind = float
+        rule = f"a number {bounds}; not a boolean or a string; NaN and Infinity are refused"
     return kind, Field(
         ge=column.minimum,
         le=column.maximum,
+        strict=True,
         allow_inf_nan=False,
-        description=f"{column.description} ({column.minimum:g} to {column.maximum:g})",
+        description=f"{column.description} ({rule})",
     )
 
 
@@ -37,8 +62,12 @@ def customer_model(contract: Contract, words: Words) -> type[BaseModel]:
             str | None,
             Field(
                 default=None,
+                strict=True,
                 pattern=idc.pattern,
-                description=f"{idc.description} (optional; copied to the prediction log)",
+                description=(
+                    f"{idc.description} (optional: a string matching the pattern, or null; "
+                    "copied to the prediction log)"
+                ),
             ),
         )
     }
@@ -49,9 +78,21 @@ def customer_model(contract: Contract, words: Words) -> type[BaseModel]:
         __config__=ConfigDict(
             extra="forbid", frozen=True, json_schema_extra={"examples": [example]}
         ),
-        __doc__=f"One {words.unit} record, as the data contract describes it (clean values).",
+        __doc__=(
+            f"One {words.unit} record, as the data contract describes it (clean values). "
+            'Types are strict: nothing is converted (no `true` for 1, no `"12"` for 12).'
+        ),
         **fields,
     )
+
+
+def batch_bytes(contract: Contract, size: int) -> int:
+    """Bytes of a ``/predict/batch`` body of ``size`` copies of the example record (compact
+    JSON; 64 bytes for the braces and the list's key)."""
+    record = json.dumps(
+        {contract.id_column: "7590-VHVEG", **contract.example}, separators=(",", ":")
+    )
+    return 64 + size * (len(record) + 1)
 
 
 def batch_request_model(

@@ -9,6 +9,11 @@ The suite runs batch by batch (compute.batch_rows rows at a time, on the engine
 that compute.engine names) with the counts merged, and the checks that need
 every row at once (row count, uniqueness) run in one pass: memory stays bounded
 whatever the size of the snapshot.
+
+A degenerate target is refused here too (a single class, too few rows of a class
+for the stratified split and the CV folds, an almost constant target), before
+anything is trained on it; for that it reads `split.train`, `split.validation`,
+`split.test` and `train.cv_folds`.
 """
 
 from pathlib import Path
@@ -19,8 +24,16 @@ from churn.core.compute import engine
 from churn.core.errors import DataError
 from churn.core.io import ensure_parent, write_json
 from churn.core.lineage import snapshot_origin
-from churn.core.params import ComputeParams, ValidateParams, load
+from churn.core.params import (
+    ComputeParams,
+    SplitParams,
+    TrainParams,
+    ValidateParams,
+    load,
+    load_keys,
+)
 from churn.core.problem import load_problem
+from churn.validate.checks import ClassNeeds
 from churn.validate.messages import explain_failures
 from churn.validate.report import render
 from churn.validate.suite import validate_table
@@ -28,6 +41,11 @@ from churn.validate.suite import validate_table
 
 def main(args) -> None:
     params = load(ValidateParams)
+    needs = ClassNeeds(
+        **load_keys(SplitParams, ["train", "validation", "test"]),
+        **load_keys(TrainParams, ["cv_folds"]),
+        max_share=1 - params.min_target_class_share,
+    )
     compute = load(ComputeParams)
     problem = load_problem()
     contract = problem.contract
@@ -39,6 +57,7 @@ def main(args) -> None:
             work,
             compute.batch_rows,
             data=str(args.input),
+            needs=needs,
             threads=compute.threads,
         )
     write_json(summary, args.summary)
@@ -49,7 +68,7 @@ def main(args) -> None:
     if not summary["success"]:
         origin = snapshot_origin(args.input)
         columns = list(tables.empty_frame(args.input).columns)
-        raise DataError(explain_failures(summary, contract, columns, origin))
+        raise DataError(explain_failures(summary, contract, columns, origin, needs))
     log.info("%s rows pass all %s expectations", f"{summary['rows']:,}", summary["evaluated"])
 
 

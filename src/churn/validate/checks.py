@@ -3,12 +3,17 @@
 A ``Check`` is one Great Expectations expectation described in the user's words.
 The raw checks run on two views of the raw snapshot: the text exactly as collected
 (column names, allowed categories, identifier and number formats) and the parsed
-view (numeric ranges, blank fractions); the clean checks are what cleaning promises
-downstream. ``suite`` runs them.
+view (numeric ranges, blank fractions, the target's classes); the clean checks are
+what cleaning promises downstream. ``suite`` runs them.
+
+The target checks refuse a degenerate target before anything is trained: every
+class needs enough rows for the stratified split and the CV folds (``ClassNeeds``),
+and no class may hold almost every row.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,19 +31,73 @@ class Check:
     expectation: str  # the Great Expectations class name
     kwargs: dict[str, Any]
     description: str
+    #: The column a table-level check is about (e.g. rows whose target is a class).
+    subject: str | None = None
+    #: A project rule the messages explain in their own words (``TARGET_RULES``).
+    rule: str | None = None
+    #: The value the check is about (the target class of a target rule).
+    value: str | None = None
 
     @property
     def column(self) -> str | None:
-        return self.kwargs.get("column")
+        return self.kwargs.get("column", self.subject)
 
 
-def build_checks(contract: Contract, columns: list[str], params: ValidateParams) -> list[Check]:
+#: The target rules: enough rows of each class; no class holding almost every row.
+CLASS_ROWS = "target_class_rows"
+CLASS_SHARE = "target_class_share"
+TARGET_RULES = (CLASS_ROWS, CLASS_SHARE)
+
+
+@dataclass(frozen=True)
+class ClassNeeds:
+    """What the stages after ``validate`` need of each class of the target.
+
+    ``split`` makes a stratified train/validation/test partition, and ``train``
+    scores on ``cv_folds`` stratified folds of the training part: every fold's
+    held-out part needs a row of each class (else ROC-AUC is undefined), and so do
+    validation and test. Each split rounds a class's share of rows, which can cost a
+    row: the training part gets one row of margin (checked against scikit-learn's
+    splits for 2 to 10 folds and several split fractions, tests/test_degenerate_targets.py).
+    """
+
+    train: float
+    validation: float
+    test: float
+    cv_folds: int
+    #: Largest share of rows one class may hold (``1 - validate.min_target_class_share``).
+    max_share: float
+
+    @property
+    def min_rows(self) -> int:
+        """Rows of each class needed: (folds + 1) in training, one in validation and test."""
+        parts = ((self.cv_folds + 1) / self.train, 1 / self.validation, 1 / self.test)
+        return math.ceil(max(parts) - 1e-9)
+
+    @property
+    def split_text(self) -> str:
+        return "/".join(f"{round(100 * f):g}" for f in (self.train, self.validation, self.test))
+
+    def why(self) -> str:
+        """Why ``min_rows`` rows, in the user's words (params named)."""
+        return (
+            f"the stratified {self.split_text} split (split.train, split.validation, "
+            "split.test) must leave a row of each class in validation and in test, and "
+            f"{self.cv_folds + 1} in the training part for its {self.cv_folds} CV folds "
+            "(train.cv_folds; one row more for rounding)"
+        )
+
+
+def build_checks(
+    contract: Contract, columns: list[str], params: ValidateParams, needs: ClassNeeds
+) -> list[Check]:
     """The checks for a raw snapshot whose columns are ``columns``."""
     mostly = 1.0 - params.row_error_tolerance
     checks: list[Check] = []
 
     def add(view: str, expectation: str, description: str, **kwargs: Any) -> None:
-        checks.append(Check(len(checks), view, expectation, kwargs, description))
+        meta = {k: kwargs.pop(k) for k in ("subject", "rule", "value") if k in kwargs}
+        checks.append(Check(len(checks), view, expectation, kwargs, description, **meta))
 
     expected = [*contract.names, *lineage.COLUMNS]
     add(
@@ -60,7 +119,48 @@ def build_checks(contract: Contract, columns: list[str], params: ValidateParams)
         if col.name not in present:
             continue  # reported by the column-set check; column checks would only error
         checks_for_column(col, mostly, params, add)
+    if contract.target in present:
+        target_checks(contract, needs, add)
     return checks
+
+
+def target_checks(contract: Contract, needs: ClassNeeds, add: Any) -> None:
+    """Enough rows of each target class, and no class holding almost every row.
+
+    On the parsed view, where the target holds its clean spellings (aliases mapped).
+    """
+    target = contract.target
+    for value in contract.target_values:
+        add(
+            "parsed",
+            "ExpectTableRowCountToBeBetween",
+            f"at least {needs.min_rows:,} rows are {value!r} "
+            f"(the {needs.split_text} split and {needs.cv_folds} CV folds need them)",
+            min_value=needs.min_rows,
+            # Great Expectations' row condition (a ComparisonCondition), as plain data.
+            row_condition={
+                "type": "comparison",
+                "column": {"name": target},
+                "operator": "==",
+                "parameter": value,
+            },
+            subject=target,
+            rule=CLASS_ROWS,
+            value=value,
+        )
+    if needs.max_share >= 1:
+        return
+    for value in contract.target_values:
+        add(
+            "parsed",
+            "ExpectColumnValuesToNotBeInSet",
+            f"at most {needs.max_share:.2%} of rows are {value!r} (else almost constant)",
+            column=target,
+            value_set=[value],
+            mostly=round(1 - needs.max_share, 12),
+            rule=CLASS_SHARE,
+            value=value,
+        )
 
 
 def checks_for_column(col: Column, mostly: float, params: ValidateParams, add: Any) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 
 from churn.core.contract import Contract
 from churn.core.html import esc, number, page, table
-from churn.validate.messages import missing_and_extra
+from churn.validate.checks import CLASS_ROWS, CLASS_SHARE, TARGET_RULES
+from churn.validate.messages import CONSTANT_ADVICE, TARGET_ADVICE, missing_and_extra
 
 
 def _value(value: Any) -> str:
@@ -28,7 +29,7 @@ def _status(e: dict[str, Any]) -> tuple[str, str]:
     """(row class, badge HTML) of one expectation."""
     if not e["success"]:
         return "fail", '<span class="badge bad">✗ failed</span>'
-    if e.get("unexpected_count"):
+    if e.get("unexpected_count") and e.get("rule") is None:
         badge = '<span class="badge warn">✓ passed</span>'
         return "warn", f'{badge}<div class="muted">within tolerance</div>'
     return "ok", '<span class="badge ok">✓ passed</span>'
@@ -46,6 +47,14 @@ def _observed(e: dict[str, Any], contract: Contract) -> str:
         if missing and extra:
             parts.append("(renamed?)")
         return "; ".join(parts)
+    if e.get("rule") == CLASS_ROWS:
+        return f"{number(e['observed_value'])} rows"
+    if e.get("rule") == CLASS_SHARE and e["examples"]:
+        [cls] = e["examples"]
+        return (
+            f"{number(cls['count'])} of {number(e['element_count'])} rows are "
+            f"<code>{_value(cls['value'])}</code> ({number(e['unexpected_percent'])}%)"
+        )
     if e.get("unexpected_count") is not None:
         total = e.get("element_count")
         if e["unexpected_count"]:
@@ -131,11 +140,19 @@ def render(summary: dict[str, Any], contract: Contract, problem_file: str) -> st
         body.append(
             f'<div class="cards">{"".join(_failure_card(e, contract) for e in failed)}</div>'
         )
-        body.append(
-            '<p class="muted">What to do: fix the source, or, for a few bad rows in an '
-            "otherwise good batch, raise <code>validate.row_error_tolerance</code> in "
-            "<code>params.yaml</code> so that <code>clean</code> quarantines them.</p>"
-        )
+        rules = {e.get("rule") for e in failed}
+        if rules - set(TARGET_RULES):
+            body.append(
+                '<p class="muted">What to do: fix the source, or, for a few bad rows in an '
+                "otherwise good batch, raise <code>validate.row_error_tolerance</code> in "
+                "<code>params.yaml</code> so that <code>clean</code> quarantines them.</p>"
+            )
+        if CLASS_ROWS in rules:
+            advice = esc(TARGET_ADVICE)
+            body.append(f'<p class="muted">Too few rows of a target class: {advice}.</p>')
+        if CLASS_SHARE in rules:
+            advice = esc(CONSTANT_ADVICE)
+            body.append(f'<p class="muted">An almost constant target: {advice}.</p>')
 
     rows, attrs = [], []
     for n, e in enumerate(expectations, start=1):

@@ -34,7 +34,14 @@ import pandas as pd
 from churn.core import lineage
 from churn.core.contract import Contract
 from churn.core.params import ValidateParams
-from churn.validate.checks import Check, build_checks, build_clean_checks
+from churn.validate.checks import (
+    CLASS_ROWS,
+    TARGET_RULES,
+    Check,
+    ClassNeeds,
+    build_checks,
+    build_clean_checks,
+)
 
 if TYPE_CHECKING:
     from churn.core.compute import Engine
@@ -66,6 +73,8 @@ class Outcome:
     observed_value: Any = None
     examples: list[dict[str, Any]] = field(default_factory=list)
     lines: list[dict[str, Any]] = field(default_factory=list)
+    #: A project rule (``checks.TARGET_RULES``): its examples are the class and its rows.
+    rule: str | None = None
 
 
 @dataclass
@@ -92,11 +101,13 @@ class Partial:
 
 
 def parsed_view(raw: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    """The numeric columns of the raw snapshot, parsed, with the lineage columns.
+    """The numeric columns of the raw snapshot, parsed, the target, and the lineage columns.
 
-    Unparseable text and blanks become NaN. Plain float64 (not pandas' nullable
-    Float64) keeps Great Expectations on its vectorized path for ranges: on a
-    nullable column it compares value by value in Python (seconds per million rows).
+    The target holds its clean spellings (aliases mapped), so that its classes are
+    counted as the later stages see them. Unparseable text and blanks become NaN.
+    Plain float64 (not pandas' nullable Float64) keeps Great Expectations on its
+    vectorized path for ranges: on a nullable column it compares value by value in
+    Python (seconds per million rows).
     Only the columns the parsed checks read are kept: no copy of the text columns.
     """
     columns = {
@@ -104,6 +115,9 @@ def parsed_view(raw: pd.DataFrame, contract: Contract) -> pd.DataFrame:
         for col in contract.columns
         if col.numeric and col.name in raw.columns
     }
+    if contract.target in raw.columns:
+        target = contract.by_name[contract.target]
+        columns[target.name] = target.parse(raw[target.name].astype(str))
     for name in lineage.COLUMNS:
         if name in raw.columns:
             columns[name] = raw[name]
@@ -269,10 +283,18 @@ def merge(check: Check, partials: Sequence[Partial]) -> Outcome:
         description=check.description,
         success=all(p.success for p in partials),
         mostly=check.kwargs.get("mostly"),
+        rule=check.rule,
     )
     errors = [p.error for p in partials if p.error]
     if errors:
         out.success, out.observed_value = False, errors[0]
+        return out
+    if check.rule == CLASS_ROWS:  # rows of one target class: summed, judged on the total
+        rows = sum(int(p.observed_value or 0) for p in partials)
+        low, high = check.kwargs.get("min_value"), check.kwargs.get("max_value")
+        out.success = (low is None or rows >= low) and (high is None or rows <= high)
+        out.observed_value = rows
+        out.examples = [{"value": check.value, "count": rows}]
         return out
     if all(p.element_count is None for p in partials):  # a table- or type-level check
         failing = [p for p in partials if not p.success]
@@ -288,6 +310,11 @@ def merge(check: Check, partials: Sequence[Partial]) -> Outcome:
     out.success = considered == 0 or (considered - unexpected) / considered >= mostly
     out.element_count, out.unexpected_count = elements, unexpected
     out.unexpected_percent = _round(unexpected / considered * 100) if considered else None
+    if check.rule in TARGET_RULES:
+        # The class and its rows not allowed above the share; source lines of a whole
+        # class would say nothing.
+        out.examples = [{"value": check.value, "count": unexpected}]
+        return out
     values: Counter = Counter()
     for p in partials:
         values.update(p.values or {})
@@ -436,7 +463,7 @@ def _assemble(
     for check in checks:
         if check.id in whole:
             outcomes.append(whole[check.id])
-        elif check.expectation == ROW_COUNT:
+        elif check.expectation == ROW_COUNT and check.rule is None:
             outcomes.append(row_count_outcome(check, rows))
         else:
             found = [p[check.id] for p in partials if check.id in p]
@@ -446,17 +473,26 @@ def _assemble(
 
 
 def _split_raw_checks(checks: Sequence[Check]) -> tuple[list[Check], list[Check]]:
-    """(checks run batch by batch, uniqueness checks run on the whole table)."""
-    per_batch = [c for c in checks if c.expectation not in (ROW_COUNT, UNIQUE)]
+    """(checks run batch by batch, uniqueness checks run on the whole table).
+
+    The table's row count is judged on the total (``_assemble``); the rows of each
+    target class (a row count with a condition) are counted batch by batch and summed.
+    """
+    per_batch = [
+        c for c in checks if c.rule == CLASS_ROWS or c.expectation not in (ROW_COUNT, UNIQUE)
+    ]
     return per_batch, [c for c in checks if c.expectation == UNIQUE]
 
 
 def validate(
-    raw: pd.DataFrame, contract: Contract, params: ValidateParams, data: str
+    raw: pd.DataFrame, contract: Contract, params: ValidateParams, data: str, needs: ClassNeeds
 ) -> dict[str, Any]:
     """Validate a raw snapshot held in memory (one batch); ``summary['success']`` says if
-    it passed. ``validate_table`` does the same for a snapshot of any size on disk."""
-    checks = build_checks(contract, list(raw.columns), params)
+    it passed. ``validate_table`` does the same for a snapshot of any size on disk.
+
+    ``needs``: what the split and the CV folds need of each target class.
+    """
+    checks = build_checks(contract, list(raw.columns), params, needs)
     per_batch, unique = _split_raw_checks(checks)
     partials = check_raw_batch(raw, None, contract, per_batch)
     outcomes = _assemble(checks, [partials], len(raw), unique_outcomes(unique, raw))
@@ -470,13 +506,14 @@ def validate_table(
     engine: Engine,
     batch_rows: int,
     data: str,
+    needs: ClassNeeds,
     threads: int = 1,
 ) -> dict[str, Any]:
     """Validate the raw snapshot at ``path`` batch by batch on ``engine`` (see the module)."""
     from churn.core import tables
 
     columns = list(tables.empty_frame(path).columns)
-    checks = build_checks(contract, columns, params)
+    checks = build_checks(contract, columns, params, needs)
     per_batch, unique = _split_raw_checks(checks)
     pieces = tables.slices(path, batch_rows)
     partials = engine.map(
