@@ -74,6 +74,12 @@ bench: $(STAMP) ## Benchmark: cold and no-op dvc repro, time and memory per stag
 bench-data: $(STAMP) ## Benchmark collect + validate + clean on a 1,000,000-row file
 	$(RUN) python -m benchmarks.collect_validate_clean
 
+ROWS ?= 1000000
+ENGINE ?= local
+.PHONY: bench-scale
+bench-scale: $(STAMP) ## Benchmark the whole pipeline on ROWS resampled rows (ENGINE=local|dask)
+	$(RUN) python -m benchmarks.scale --rows $(ROWS) --engine $(ENGINE)
+
 LOCK_FLAGS := --python-version 3.11 --generate-hashes --no-emit-index-url --no-emit-find-links --no-header
 .PHONY: lock
 lock: ## Re-resolve the locks from pyproject.toml (needs the network)

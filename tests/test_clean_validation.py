@@ -86,14 +86,15 @@ def test_the_clean_stage_fails_clearly_when_its_output_breaks_the_contract(
     tmp_path, telco_raw, monkeypatch, capsys
 ):
     stage = importlib.import_module("churn.clean.__main__")
-    real_clean = stage.clean
+    buckets = importlib.import_module("churn.clean.buckets")  # where the stage calls the rules
+    real_clean = buckets.clean
 
     def buggy_clean(raw, contract, source):  # a rule that forgets to recode SeniorCitizen
         cleaned, quarantine, report = real_clean(raw, contract, source)
         cleaned["SeniorCitizen"] = raw.sort_values("customerID")["SeniorCitizen"].to_numpy()
         return cleaned, quarantine, report
 
-    monkeypatch.setattr(stage, "clean", buggy_clean)
+    monkeypatch.setattr(buckets, "clean", buggy_clean)
     monkeypatch.chdir(REPO_ROOT)  # the stage reads params.yaml from the working directory
     telco_raw.to_parquet(tmp_path / "raw.parquet", index=False)
     args = argparse.Namespace(

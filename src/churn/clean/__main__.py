@@ -6,27 +6,39 @@ data contract with Great Expectations (typed columns, allowed values, ranges,
 unique key, no nulls) and writes that summary. Fails when the clean table
 breaks the contract, or when the quarantined fraction exceeds
 clean.max_quarantine_fraction.
+
+A snapshot larger than a batch (compute.batch_rows) is cleaned bucket by bucket
+(buckets of a hash of the identifier, so that every copy of a customer is in one
+bucket); the tables are then folders with one part per bucket.
 """
 
 from pathlib import Path
 
-from churn.clean.rules import check_quarantine_gate, clean
+from churn.clean.buckets import clean_table
+from churn.clean.rules import check_quarantine_gate
 from churn.core.cli import log, parser, run
+from churn.core.compute import engine
 from churn.core.errors import DataError
-from churn.core.io import read_parquet, write_json, write_parquet
-from churn.core.params import CleanParams, load
+from churn.core.io import write_json
+from churn.core.params import CleanParams, ComputeParams, load
 from churn.core.problem import load_problem
 from churn.validate.messages import CLEAN_ADVICE, describe_failures
-from churn.validate.suite import validate_clean
 
 
 def main(args) -> None:
     params = load(CleanParams)
+    compute = load(ComputeParams)
     contract = load_problem().contract
-    raw = read_parquet(args.input)
-    cleaned, quarantine, report = clean(raw, contract, source=str(args.input))
-    write_parquet(cleaned, args.output)
-    write_parquet(quarantine, args.quarantine)
+    with engine(compute) as work:
+        report, summary = clean_table(
+            args.input,
+            contract,
+            work,
+            compute.batch_rows,
+            args.output,
+            args.quarantine,
+            source=str(args.input),
+        )
     write_json(report.as_metrics(), args.metrics)
     log.info(
         "%s rows in: %s clean, %s quarantined, %s exact duplicates removed; repairs %s",
@@ -36,10 +48,9 @@ def main(args) -> None:
         report.exact_duplicates_removed,
         report.repairs,
     )
-    summary = validate_clean(cleaned, contract, data=str(args.output))
     write_json(summary, args.summary)
     if not summary["success"]:
-        raise DataError(describe_failures(summary, contract, list(cleaned.columns), CLEAN_ADVICE))
+        raise DataError(describe_failures(summary, contract, list(contract.names), CLEAN_ADVICE))
     log.info("the clean table meets all %s contract expectations", summary["evaluated"])
     check_quarantine_gate(report, params.max_quarantine_fraction, str(args.input))
 

@@ -49,7 +49,7 @@ class CleaningReport:
         }
 
 
-def _require_columns(raw: pd.DataFrame, contract: Contract, source: str) -> None:
+def require_columns(raw: pd.DataFrame, contract: Contract, source: str) -> None:
     missing = [c for c in contract.names if c not in raw.columns]
     if missing:
         raise DataError(
@@ -124,7 +124,7 @@ def clean(
     same data (for a caller that cleans a large file block by block, see ``churn.score``):
     their rows are quarantined as ``conflicting_duplicate_id`` like copies found here.
     """
-    _require_columns(raw, contract, source)
+    require_columns(raw, contract, source)
     report = CleaningReport(rows_in=len(raw))
     raw = raw.reset_index(drop=True)
 

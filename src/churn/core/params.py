@@ -44,6 +44,45 @@ class Section(Strict):
     section: ClassVar[str]
 
 
+# --- compute: how the stages process data (batches, samples, the engine) -----------------
+
+
+class DaskParams(Strict):
+    """Where the ``dask`` engine runs."""
+
+    #: A running scheduler (``tcp://host:8786``), or null: each stage starts a LocalCluster
+    #: of ``workers`` processes on this machine and stops it when done.
+    scheduler: str | None = None
+    #: LocalCluster only: worker processes, and threads per worker.
+    workers: int = Field(default=2, ge=1)
+    threads_per_worker: int = Field(default=1, ge=1)
+
+
+class ComputeParams(Section):
+    """How the stages process data: in bounded batches here, or partition by partition on Dask.
+
+    Neither the engine nor the batch size changes what the pipeline computes: a table
+    is cut into the same parts, and each part is processed by the same functions.
+    """
+
+    section = "compute"
+
+    #: local: every stage in its own process, batch by batch; dask: the same work,
+    #: part by part, on a Dask cluster (``dask`` below).
+    engine: Literal["local", "dask"] = "local"
+    #: Rows read, processed and written at a time; a table of more rows is written as a
+    #: folder of parts (buckets of the identifier's hash) of about this many rows.
+    batch_rows: int = Field(ge=1000)
+    #: Cross-validation, tuning, explanations, exploration, the evaluation plots and the
+    #: report's segments work on a seeded sample of at most this many rows of a table.
+    sample_rows: int = Field(ge=1000)
+    #: Seed of those samples (a row is in a sample by a hash of its identifier and this).
+    seed: int = 0
+    #: Threads of the local engine's heavy steps (the full LightGBM fit, DuckDB).
+    threads: int = Field(default=2, ge=1)
+    dask: DaskParams = DaskParams()
+
+
 # --- validate ----------------------------------------------------------------------------
 
 
@@ -350,6 +389,9 @@ class ExplainParams(Section):
     #: Shuffles per column for permutation importance.
     n_repeats: int = Field(ge=1)
     scoring: Literal["roc_auc", "average_precision", "neg_log_loss"] = "roc_auc"
+    #: At most this many validation rows (a seeded sample of a larger split): each
+    #: shuffle of each column predicts them all again.
+    sample_rows: int = Field(default=10_000, ge=100)
 
 
 # --- gate --------------------------------------------------------------------------------

@@ -11,34 +11,54 @@ splits report profit per customer at that threshold, at `evaluate.threshold`
 (0.5), at the break-even threshold and for contacting everyone, the top-decile
 lift and the expected maximum profit (EMP). The chosen threshold goes to
 `--decision` (read by the prediction service).
+
+Splits of any size are predicted part by part (compute.batch_rows,
+compute.engine); every metric uses every row, while the dvclive plots of a split
+larger than compute.sample_rows are drawn from a seeded sample of it (the metrics
+then record `<split>/plot_rows`).
 """
 
 from pathlib import Path
 
-import pandas as pd
 from dvclive import Live
 
 from churn.core.artifacts import file_md5, load_model
 from churn.core.cli import log, parser, run
-from churn.core.io import read_parquet, write_json, write_parquet
-from churn.core.params import EvaluateParams, load
+from churn.core.compute import engine
+from churn.core.io import write_json
+from churn.core.params import ComputeParams, EvaluateParams, load
 from churn.core.problem import load_problem
 from churn.evaluate import business
 from churn.evaluate.decision import choose_threshold, make_decision
 from churn.evaluate.metrics import log_split
+from churn.evaluate.predictions import predict_table
 
 SPLITS = ("validation", "test")
 
 
 def main(args) -> None:
     params = load(EvaluateParams)
+    compute = load(ComputeParams)
     problem = load_problem()
     contract, money = problem.contract, problem.business
     econ = business.Economics.from_params(money)
     model = load_model(args.model)  # refuses a file that does not match dvc.lock
-    tables = {s: read_parquet(args.splits_dir / f"{s}.parquet") for s in SPLITS}
-    labels = {s: t[contract.label].to_numpy() for s, t in tables.items()}
-    probabilities = {s: model.predict_proba(contract.inputs(t))[:, 1] for s, t in tables.items()}
+    with engine(compute) as work:
+        scored = {
+            s: predict_table(
+                model,
+                args.splits_dir / f"{s}.parquet",
+                args.predictions_dir / f"{s}.parquet",
+                contract,
+                work,
+                compute.batch_rows,
+                compute.sample_rows,
+                compute.seed,
+            )
+            for s in SPLITS
+        }
+    labels = {s: v.labels for s, v in scored.items()}
+    probabilities = {s: v.probabilities for s, v in scored.items()}
 
     grid = business.threshold_grid(money.threshold_step)
     threshold = choose_threshold(labels["validation"], probabilities["validation"], grid, econ)
@@ -53,7 +73,8 @@ def main(args) -> None:
     with Live(dir=str(args.live_dir), dvcyaml=False, save_dvc_exp=False, report=None) as live:
         for split in SPLITS:
             y, probability = labels[split], probabilities[split]
-            metrics = log_split(live, split, y, probability, params.threshold)
+            plotted = scored[split].plotted if scored[split].sampled else None
+            metrics = log_split(live, split, y, probability, params.threshold, plotted)
             log.info("%-10s %s", split, "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
             report = business.decision_report(
                 y, probability, threshold, params.threshold, econ, money.emp_alpha, money.emp_beta
@@ -78,11 +99,6 @@ def main(args) -> None:
                 business.profit_curve(y, probability, grid, econ), plots / f"profit_{split}.json"
             )
             write_json(business.cumulative_gains(y, probability), plots / f"gains_{split}.json")
-            ids = tables[split][contract.id_column]
-            write_parquet(
-                pd.DataFrame({ids.name: ids, contract.label: y, "probability": probability}),
-                args.predictions_dir / f"{split}.parquet",
-            )
     decision = make_decision(
         threshold,
         model_path=str(args.model),

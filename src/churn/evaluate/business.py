@@ -142,13 +142,27 @@ def lift_at(y_true: np.ndarray, score: np.ndarray, fraction: float = 0.1) -> flo
 def cumulative_gains(
     y_true: np.ndarray, score: np.ndarray, points: int = 100
 ) -> list[dict[str, float]]:
-    """Share of churners caught and lift when contacting the top 1%, 2%, ... 100%."""
+    """Share of churners caught and lift when contacting the top 1%, 2%, ... 100%.
+
+    The same figures as ``captured`` at each cut, from one sort of the scores instead
+    of one per point (a million scores took a second a point): the labels are 0/1, so
+    the prefix sums are the exact counts ``captured`` adds up.
+    """
     y = np.asarray(y_true).astype(float)
+    s = np.asarray(score, dtype=np.float64)
+    descending = np.sort(s)[::-1]
+    ascending = descending[::-1]
+    caught_before = np.concatenate([[0.0], np.cumsum(y[np.argsort(-s, kind="stable")])])
     rows = []
     for i in range(1, points + 1):
         share = i / points
         n = max(1, int(np.ceil(share * y.size)))
-        caught = captured(y, score, n) / y.sum()
+        cut = descending[n - 1]
+        above = y.size - int(np.searchsorted(ascending, cut, side="right"))
+        through = y.size - int(np.searchsorted(ascending, cut, side="left"))
+        tied_churners = caught_before[through] - caught_before[above]
+        expected = caught_before[above] + (n - above) * (tied_churners / (through - above))
+        caught = expected / y.sum()
         rows.append(
             {
                 "contacted_share": round(share, 6),

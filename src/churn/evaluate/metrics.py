@@ -32,12 +32,25 @@ def classification_metrics(
 
 
 def log_split(
-    live: Any, split: str, y_true: np.ndarray, probability: np.ndarray, threshold: float
+    live: Any,
+    split: str,
+    y_true: np.ndarray,
+    probability: np.ndarray,
+    threshold: float,
+    plotted: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Log one split's metrics and sklearn plots to a dvclive ``Live`` under ``<kind>/<split>``."""
+    """Log one split's metrics and sklearn plots to a dvclive ``Live`` under ``<kind>/<split>``.
+
+    The metrics use every row. The plots use the rows ``plotted`` marks (a seeded
+    sample of a large split: dvclive writes a confusion-matrix plot as one record per
+    row), and then the metrics record how many as ``<split>/plot_rows``.
+    """
     metrics = classification_metrics(y_true, probability, threshold)
     for name, value in metrics.items():
         live.log_metric(f"{split}/{name}", value, plot=False)
+    if plotted is not None:
+        y_true, probability = np.asarray(y_true)[plotted], np.asarray(probability)[plotted]
+        live.log_metric(f"{split}/plot_rows", int(plotted.sum()), plot=False)
     predicted = (probability >= threshold).astype(int)
     live.log_sklearn_plot("roc", y_true, probability, name=f"roc/{split}", drop_intermediate=True)
     live.log_sklearn_plot(

@@ -119,7 +119,9 @@ def permutation_scores(
     return drops.mean(axis=1), drops.std(axis=1)
 
 
-def plot_importance(rows: list[dict[str, float | str]], scoring: str) -> Figure:
+def plot_importance(
+    rows: list[dict[str, float | str]], scoring: str, sample_rows: int | None = None
+) -> Figure:
     """A horizontal bar chart of the importances, largest on top."""
     names = [str(r["feature"]) for r in rows][::-1]
     means = np.array([float(r["importance"]) for r in rows])[::-1]
@@ -128,6 +130,9 @@ def plot_importance(rows: list[dict[str, float | str]], scoring: str) -> Figure:
     ax = fig.subplots()
     ax.barh(names, means, xerr=stds, color="#4c78a8", ecolor="#555555", capsize=2)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel(f"Drop in {scoring} when the column is shuffled (validation)")
+    rows_used = (
+        "validation" if sample_rows is None else f"a sample of {sample_rows:,} validation rows"
+    )
+    ax.set_xlabel(f"Drop in {scoring} when the column is shuffled ({rows_used})")
     ax.set_title("Permutation importance")
     return fig

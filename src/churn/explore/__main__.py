@@ -3,14 +3,18 @@
 Writes the statistics (JSON), one PNG per plot (histograms, box plots by target,
 pair plot, target rate by category, correlation heatmap; listed by `dvc plots
 show`) and a single HTML report with the images embedded, which opens offline.
+A clean table larger than compute.sample_rows is explored on a seeded sample of
+it; the statistics (`sample`) and the report say so.
 """
 
 from pathlib import Path
 
 from churn.core.cli import log, parser, run
-from churn.core.io import ensure_parent, read_parquet, write_json
-from churn.core.params import ExploreParams, load
+from churn.core.compute import LocalEngine
+from churn.core.io import ensure_parent, write_json
+from churn.core.params import ComputeParams, ExploreParams, load
 from churn.core.problem import load_problem
+from churn.core.tables import read_sample
 from churn.explore.page import render_report
 from churn.explore.plots import draw_plots
 from churn.explore.stats import summarize
@@ -18,10 +22,21 @@ from churn.explore.stats import summarize
 
 def main(args) -> None:
     params = load(ExploreParams)
+    compute = load(ComputeParams)
     problem = load_problem()
     contract, words = problem.contract, problem.words
-    df = read_parquet(args.input)
+    # A sample at most: read here whatever the engine (no cluster needed for it).
+    df, total = read_sample(
+        args.input,
+        contract.id_column,
+        compute.sample_rows,
+        compute.seed,
+        LocalEngine(),
+        compute.batch_rows,
+    )
     summary = summarize(df, contract, params)
+    if len(df) < total:  # said only when sampled: small data keeps its bytes
+        summary["sample"] = {"population_rows": total, "seed": compute.seed}
     write_json(summary, args.stats)
     pngs = draw_plots(df, contract, words, params)
     args.plots_dir.mkdir(parents=True, exist_ok=True)

@@ -75,6 +75,17 @@ def _categorical_table(summary: dict[str, Any], words: Words) -> str:
     )
 
 
+def _sample_note(summary: dict[str, Any], words: Words) -> str:
+    """'A seeded sample of the N customers: ' when the statistics are a sample's."""
+    sample = summary.get("sample")
+    if not sample:
+        return ""
+    return (
+        f"Statistics of a seeded sample of the {number(sample['population_rows'])} "
+        f"{esc(words.units)}: "
+    )
+
+
 def render_report(
     summary: dict[str, Any],
     pngs: dict[str, bytes],
@@ -88,8 +99,8 @@ def render_report(
     shown = [(p, *p.titled(words)) for p in PLOTS if p.name in pngs]
     body = [
         f"<h1>{esc(title)}</h1>",
-        f'<p class="lead">{number(summary["rows"])} {esc(words.units)}, '
-        f"{number(summary['positives'])} {esc(words.happened)} "
+        f'<p class="lead">{_sample_note(summary, words)}{number(summary["rows"])} '
+        f"{esc(words.units)}, {number(summary['positives'])} {esc(words.happened)} "
         f"({percent(summary['positive_rate'])}). "
         f"Column lists from the data contract (<code>{esc(problem_file)}</code>).</p>",
         "<nav>"

@@ -3,25 +3,31 @@
 The engineered features (the problem file's `features.set`) are row-wise: nothing is
 learned here. `split` and `train` consume this table; the trained model keeps the
 same feature step, so the service computes them from a plain record with the same code.
+Part by part (compute.batch_rows, compute.engine): each part of the clean table
+becomes the same part of the modelling table.
 """
 
 from pathlib import Path
 
 from churn.core.cli import log, parser, run
-from churn.core.io import read_parquet, write_parquet
+from churn.core.compute import engine
+from churn.core.params import ComputeParams, load
 from churn.core.problem import load_problem
 from churn.features.sets import check, feature_set, set_params
-from churn.featurize.table import build_feature_table
+from churn.featurize.parts import featurize_table
 
 
 def main(args) -> None:
+    compute = load(ComputeParams)
     problem = load_problem()
     fs = feature_set(problem.features.set)
     check(fs, problem.contract)
     params = set_params(fs, problem.features.params)
-    table = build_feature_table(read_parquet(args.input), problem.contract, fs, params)
-    write_parquet(table, args.output)
-    log.info("%s rows x %s columns (feature set %s)", f"{len(table):,}", table.shape[1], fs.name)
+    with engine(compute) as work:
+        rows, columns = featurize_table(
+            args.input, args.output, problem.contract, fs, params, work, compute.batch_rows
+        )
+    log.info("%s rows x %s columns (feature set %s)", f"{rows:,}", columns, fs.name)
 
 
 if __name__ == "__main__":

@@ -6,18 +6,20 @@ predictions) and writes a single HTML file with its plots embedded, which opens
 offline, and a ``.pptx`` deck telling the same story from the same evidence and
 the same PNGs (drawn once, here); both have the same bytes for the same inputs.
 The only numbers computed here are the model card's metrics per segment (the
-problem file's `segments`); the words are the problem file's.
+problem file's `segments`); the words are the problem file's. A test split larger
+than compute.sample_rows gives its segment metrics on a seeded sample of it (the
+model card says so).
 """
 
 import json
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
+from churn.core import tables
 from churn.core.cli import log, parser, run
+from churn.core.compute import LocalEngine
 from churn.core.decision import Decision
-from churn.core.io import ensure_parent, read_parquet
-from churn.core.params import EvaluateParams, ReportParams, load
+from churn.core.io import ensure_parent
+from churn.core.params import ComputeParams, EvaluateParams, ReportParams, load
 from churn.core.problem import load_problem
 from churn.report.deck_pptx import render_deck
 from churn.report.evidence import Evidence, choose_drivers
@@ -34,16 +36,33 @@ def read_json(path: Path):
 
 def main(args) -> None:
     params = load(ReportParams)
+    compute = load(ComputeParams)
     problem = load_problem()
     default_threshold = load(EvaluateParams).threshold
     decision = Decision.parse(args.decision.read_bytes(), str(args.decision))
+    # The same seeded sample of both files (every row when the split is small enough).
+    sampled = {
+        name: tables.read_sample(
+            path,
+            problem.contract.id_column,
+            compute.sample_rows,
+            compute.seed,
+            LocalEngine(),
+            compute.batch_rows,
+        )
+        for name, path in (
+            ("predictions", args.predictions),
+            ("split", args.splits_dir / "test.parquet"),
+        )
+    }
     test = join_predictions(
-        read_parquet(args.predictions),
-        read_parquet(args.splits_dir / "test.parquet"),
+        sampled["predictions"][0],
+        sampled["split"][0],
         problem.contract,
         predictions_file=str(args.predictions),
         split_file=str(args.splits_dir / "test.parquet"),
     )
+    test_rows = sampled["split"][1]
     business = args.evaluate_dir / "plots" / "business"
     stats = read_json(args.stats)
     evidence = Evidence(
@@ -58,7 +77,8 @@ def main(args) -> None:
         gains={s: read_json(business / f"gains_{s}.json") for s in ("validation", "test")},
         segments=all_segments(test, problem.contract, problem.segments, decision.threshold),
         # Row counts from the Parquet footers: the train and validation rows are not needed.
-        split_rows={s: pq.read_metadata(args.splits_dir / f"{s}.parquet").num_rows for s in SPLITS},
+        split_rows={s: tables.row_count(args.splits_dir / f"{s}.parquet") for s in SPLITS},
+        segment_sample=len(test) if len(test) < test_rows else None,
         default_threshold=default_threshold,
         drivers=choose_drivers(stats, problem.report.drivers),
         challenge=read_json(args.challenge) if args.challenge else {},

@@ -39,6 +39,8 @@ class Evidence:
     default_threshold: float
     #: Categorical columns shown as drivers of the target (``choose_drivers``).
     drivers: list[str]
+    #: Test rows of the seeded sample the segments were computed on (None: every row).
+    segment_sample: int | None = None
     #: models/challenge.json: why this model is the one in service (empty: not given).
     challenge: dict[str, Any] = field(default_factory=dict)
 

@@ -145,9 +145,7 @@ def _data(ev: Evidence, problem: Problem) -> str:
                 (f"{w.happened} ({w.event} rate)", percent(s["positive_rate"])),
             ]
         )
-        + f"<p>{esc(problem.report.data)} {number(s['positives'])} of "
-        f"{number(s['rows'])} {esc(w.units)} {esc(w.happened)} "
-        f"({percent(s['positive_rate'])}).</p>"
+        + f"<p>{esc(problem.report.data)} {_positives(s, w)}</p>"
         f"<h3>Quality</h3><ul><li>{checks}</li>"
         f"<li>{number(c['exact_duplicates_removed'])} exact duplicate rows removed.</li>"
         f"<li>{quarantine}</li>"
@@ -156,6 +154,20 @@ def _data(ev: Evidence, problem: Problem) -> str:
         f'<p class="muted">The model learns on one part of the {esc(w.units)} and is checked '
         f"on parts it never saw ({esc(w.units)} per part: {splits}). Every result below is "
         "on the <em>test</em> part unless stated.</p>"
+    )
+
+
+def _positives(s: dict[str, Any], w: Words) -> str:
+    """How many left: counted, or estimated when the statistics are a sample's."""
+    if "sample" in s:
+        return (
+            f"{percent(s['positive_rate'])} of the {number(s['sample']['population_rows'])} "
+            f"{esc(w.units)} {esc(w.happened)} (estimated on a seeded sample of "
+            f"{number(s['rows'])})."
+        )
+    return (
+        f"{number(s['positives'])} of {number(s['rows'])} {esc(w.units)} {esc(w.happened)} "
+        f"({percent(s['positive_rate'])})."
     )
 
 
@@ -508,6 +520,12 @@ def _missed_segments(ev: Evidence, w: Words) -> str:
     )
 
 
+def _segment_sample(ev: Evidence) -> str:
+    if ev.segment_sample is None:
+        return ""
+    return f": a seeded sample of {number(ev.segment_sample)} of {number(ev.split_rows['test'])}"
+
+
 def _model_card(ev: Evidence, problem: Problem, pngs: dict[str, bytes]) -> str:
     w, contract, r = problem.words, problem.contract, problem.report
     t, d = ev.train, ev.decision
@@ -537,7 +555,7 @@ def _model_card(ev: Evidence, problem: Problem, pngs: dict[str, bytes]) -> str:
         "<h3>Training data</h3>"
         f"<p>{number(ev.clean['rows_clean'])} {esc(w.units)} after cleaning, split at random "
         f"(stratified by {esc(w.event)}) into {splits}. Inputs: {features}.</p>"
-        f"<h3>Metrics by segment (test {esc(w.units)})</h3>"
+        f"<h3>Metrics by segment (test {esc(w.units)}{_segment_sample(ev)})</h3>"
         f'<p class="muted">{esc(_cap(w.done))}: share of the segment at or above the '
         f"threshold. {esc(_cap(w.positives))} reached: share of the segment's "
         f"{esc(w.positives)} who are {esc(w.done)}. ROC-AUC within a segment measures the "

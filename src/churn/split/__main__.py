@@ -1,29 +1,29 @@
-"""Split the modelling table into stratified, seeded train/validation/test Parquet files."""
+"""Split the modelling table into stratified, seeded train/validation/test Parquet files.
+
+Part by part (compute.batch_rows, compute.engine): each part of the modelling
+table, a bucket of the identifier, is split on its own.
+"""
 
 from pathlib import Path
 
 from churn.core.cli import log, parser, run
-from churn.core.io import read_parquet, write_parquet
-from churn.core.params import SplitParams, load
+from churn.core.compute import engine
+from churn.core.params import ComputeParams, SplitParams, load
 from churn.core.problem import load_problem
-from churn.split.stratified import split
+from churn.split.parts import split_table
 
 
 def main(args) -> None:
     params = load(SplitParams)
+    compute = load(ComputeParams)
     contract = load_problem().contract
-    parts = split(
-        read_parquet(args.input),
-        contract,
-        params.train,
-        params.validation,
-        params.test,
-        params.seed,
-    )
-    for name, part in parts.items():
-        write_parquet(part, args.output_dir / f"{name}.parquet")
-        rate = part[contract.label].mean()
-        log.info("%-10s %5d rows, %s rate %.3f", name, len(part), contract.label, rate)
+    with engine(compute) as work:
+        counts = split_table(
+            args.input, args.output_dir, contract, params, work, compute.batch_rows
+        )
+    for name, (rows, positives) in counts.items():
+        rate = positives / rows if rows else float("nan")
+        log.info("%-10s %5d rows, %s rate %.3f", name, rows, contract.label, rate)
 
 
 if __name__ == "__main__":

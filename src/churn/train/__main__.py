@@ -8,38 +8,42 @@ named, that family is cross-validated and fitted. With `train.tuning.method` gri
 random or bayes, the family's hyperparameters are first searched
 (`train.search_space`) by stratified k-fold ROC-AUC on the training split, each
 candidate logged. The fitted pipeline is saved.
+
+A training split larger than `compute.sample_rows` rows: the search and the
+cross-validation use a seeded sample of it; `lightgbm` (chosen or named) is then fitted on every
+row in bounded memory (`compute.engine` dask: with lightgbm.dask), any other
+family on the sample. metrics/train.json says which rows each step used.
 """
 
 import time
 from pathlib import Path
 
 from churn.core.cli import log, parser, run
-from churn.core.io import ensure_parent, read_parquet, write_json
-from churn.core.params import TrainParams, load
+from churn.core.compute import engine
+from churn.core.io import ensure_parent, write_json
+from churn.core.params import ComputeParams, TrainParams, load
 from churn.core.problem import load_problem
 
 
 def main(args) -> None:
     params = load(TrainParams)
+    compute = load(ComputeParams)
     problem = load_problem()
     money = problem.business
-    table = read_parquet(args.input)
 
     # scikit-learn (and joblib) only after the params have been checked.
     import joblib
-    from threadpoolctl import threadpool_limits
 
     from churn.evaluate.business import Economics, threshold_grid
-    from churn.train.fit import candidate_rows, family_rows, fit_model, training_metrics
+    from churn.train.fit import candidate_rows, family_rows, training_metrics
+    from churn.train.full_fit import train_table
     from churn.train.pipeline import design_for
 
     design = design_for(problem.contract, problem.features)
-
     start = time.perf_counter()
-    # One BLAS/OpenMP thread per fit: faster on data this small, and the same bytes on any
-    # machine (families are fitted side by side on train.selection.n_jobs threads instead).
-    with threadpool_limits(limits=1):
-        result = fit_model(table, design, params)
+    with engine(compute) as work:
+        trained = train_table(args.input, design, params, compute, work, problem.contract.id_column)
+    result = trained.result
     for name, score in (result.scores or {}).items():
         # Fit times vary from run to run: they are logged, not written to the metrics.
         log.info(
@@ -60,9 +64,16 @@ def main(args) -> None:
         cv.folds,
         time.perf_counter() - start,
     )
-    joblib.dump(result.model, ensure_parent(args.model), compress=3)
+    joblib.dump(trained.model, ensure_parent(args.model), compress=3)
     rows = family_rows(result, Economics.from_params(money), threshold_grid(money.threshold_step))
-    write_json(training_metrics(result, params, rows), args.metrics)
+    metrics = training_metrics(result, params, rows)
+    if trained.sampled:  # said only when a sample was used: small data keeps its bytes
+        metrics["rows"] = {
+            "training_split": trained.rows,
+            "cv_sample": trained.sample_rows,
+            "fit": trained.fitted_rows,
+        }
+    write_json(metrics, args.metrics)
     write_json(candidate_rows(result), args.trials)
     write_json(rows, args.families)
 

@@ -4,7 +4,10 @@
 problem's feature set (stateless, ``churn.features``), then scaling and one-hot
 encoding (plus optional spline or polynomial terms) fitted on the training split
 only, an optional feature selection step, then the estimator chosen in
-``params.yaml``. The part after ``features`` (``build_head``) is what
+``params.yaml``. Tree families that split on raw values (``TREE_FAMILIES``:
+LightGBM) take the columns as they are instead, the categories as categoricals
+(``churn.features.encoding``), and no expansion or selection. The part after
+``features`` (``build_head``) is what
 cross-validation, tuning and fitting work on, given the engineered columns that
 ``featurize`` wrote; the saved model puts the feature step in front
 (``with_features``), so it takes a plain record.
@@ -31,6 +34,7 @@ from churn.core.contract import Contract
 from churn.core.errors import ConfigError
 from churn.core.params import FeatureStepParams
 from churn.core.problem import Features
+from churn.features.encoding import CategoryCodes
 from churn.features.sets import ModelColumns, feature_set, model_columns, set_params
 from churn.features.step import FeatureStep
 from churn.train.families import FAMILIES
@@ -160,6 +164,12 @@ def selector(features: FeatureStepParams, seed: int) -> Any | None:
     return None
 
 
+#: Families whose head encodes categories as categoricals and leaves numbers as they are
+#: (``CategoryCodes``): the scaling, one-hot columns, expansion and selection of
+#: ``preprocessor`` would only make them slower.
+TREE_FAMILIES = frozenset({"lightgbm"})
+
+
 def build_head(
     columns: ModelColumns,
     model: str,
@@ -170,6 +180,9 @@ def build_head(
     """The unfitted ``preprocess [-> select] -> model`` for one family (engineered inputs)."""
     if model not in FAMILIES:
         raise ValueError(f"unknown model family {model!r}; choose one of {sorted(FAMILIES)}")
+    if model in TREE_FAMILIES:
+        codes = CategoryCodes(list(columns.numeric), list(columns.categorical))
+        return Pipeline([("preprocess", codes), ("model", FAMILIES[model](params, seed))])
     features = features or FeatureStepParams()
     steps: list[tuple[str, Any]] = [("preprocess", preprocessor(columns, features))]
     select = selector(features, seed)

@@ -5,6 +5,11 @@ data breaks the contract, prints each failed expectation with counts, example
 values and source lines, and exits non-zero so that nothing downstream runs;
 the report is written first, so it is there to open when validation fails.
 
+The suite runs batch by batch (compute.batch_rows rows at a time, on the engine
+that compute.engine names) with the counts merged, and the checks that need
+every row at once (row count, uniqueness) run in one pass: memory stays bounded
+whatever the size of the snapshot.
+
 A degenerate target is refused here too (a single class, too few rows of a class
 for the stratified split and the CV folds, an almost constant target), before
 anything is trained on it; for that it reads `split.train`, `split.validation`,
@@ -13,16 +18,25 @@ anything is trained on it; for that it reads `split.train`, `split.validation`,
 
 from pathlib import Path
 
+from churn.core import tables
 from churn.core.cli import log, parser, run
+from churn.core.compute import engine
 from churn.core.errors import DataError
-from churn.core.io import ensure_parent, read_parquet, write_json
+from churn.core.io import ensure_parent, write_json
 from churn.core.lineage import snapshot_origin
-from churn.core.params import SplitParams, TrainParams, ValidateParams, load, load_keys
+from churn.core.params import (
+    ComputeParams,
+    SplitParams,
+    TrainParams,
+    ValidateParams,
+    load,
+    load_keys,
+)
 from churn.core.problem import load_problem
 from churn.validate.checks import ClassNeeds
 from churn.validate.messages import explain_failures
 from churn.validate.report import render
-from churn.validate.suite import validate
+from churn.validate.suite import validate_table
 
 
 def main(args) -> None:
@@ -32,10 +46,20 @@ def main(args) -> None:
         **load_keys(TrainParams, ["cv_folds"]),
         max_share=1 - params.min_target_class_share,
     )
+    compute = load(ComputeParams)
     problem = load_problem()
     contract = problem.contract
-    raw = read_parquet(args.input)
-    summary = validate(raw, contract, params, str(args.input), needs)
+    with engine(compute) as work:
+        summary = validate_table(
+            args.input,
+            contract,
+            params,
+            work,
+            compute.batch_rows,
+            data=str(args.input),
+            needs=needs,
+            threads=compute.threads,
+        )
     write_json(summary, args.summary)
     # Before failing: DVC keeps a failed stage's files in the workspace (uncommitted), and
     # the report is most useful exactly then.
@@ -43,8 +67,9 @@ def main(args) -> None:
     log.info("report: %s (open it in a browser)", args.report)
     if not summary["success"]:
         origin = snapshot_origin(args.input)
-        raise DataError(explain_failures(summary, contract, list(raw.columns), origin, needs))
-    log.info("%s rows pass all %s expectations", f"{len(raw):,}", summary["evaluated"])
+        columns = list(tables.empty_frame(args.input).columns)
+        raise DataError(explain_failures(summary, contract, columns, origin, needs))
+    log.info("%s rows pass all %s expectations", f"{summary['rows']:,}", summary["evaluated"])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,190 @@
+"""The engines that run a stage's work, slice by slice: here, or on a Dask cluster.
+
+A stage cuts its input into slices (``churn.core.tables``) and hands the engine a
+function that reads one slice and one that processes it (writing its part of the
+outputs and returning a small summary: counts, check results). The engine applies
+them to every slice and returns the summaries in slice order; the stage merges them.
+
+* ``LocalEngine``: the slices in ``compute.threads`` worker processes on this
+  machine (in the stage's own process with one), each process one slice at a time,
+  so peak memory is that of a few slices, whatever the number of rows.
+* ``DaskEngine``: every slice on a Dask worker, as a partition of a
+  ``dask.dataframe`` built with ``from_map`` from the same reader, processed by the
+  same function. Workers read and write the same paths as the stage, so they must
+  see the same file system (a LocalCluster does; README, "On a cluster").
+
+Because both engines cut the same slices and apply the same functions, switching
+``compute.engine`` does not change what is computed (tests/test_engines.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from churn.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from churn.core.params import ComputeParams, DaskParams
+
+log = logging.getLogger("churn")
+
+#: How long a stage waits for the scheduler of compute.dask.scheduler to answer.
+CONNECT_TIMEOUT = "20s"
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _read_and_process(
+    read: Callable[[T], pd.DataFrame], process: Callable[[pd.DataFrame, T], R], item: T
+) -> R:
+    return process(read(item), item)
+
+
+class LocalEngine:
+    """Slices on this machine: in ``processes`` worker processes, or in this one."""
+
+    name = "local"
+
+    def __init__(self, processes: int = 1):
+        self.processes = processes
+
+    def map(
+        self,
+        read: Callable[[T], pd.DataFrame],
+        items: Sequence[T],
+        process: Callable[[pd.DataFrame, T], R],
+        meta: pd.DataFrame | None = None,
+    ) -> list[R]:
+        """``process(read(item), item)`` for every item; results in order."""
+        return self.run(partial(_read_and_process, read, process), items)
+
+    def run(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``fn(item)`` for every item; results in order."""
+        items = list(items)
+        if self.processes <= 1 or len(items) <= 1:
+            return [fn(item) for item in items]
+        # Fresh processes (forkserver), not forks of this one: a fork of a process whose
+        # OpenMP or BLAS threads have run can hang in its first parallel region.
+        context = multiprocessing.get_context("forkserver")
+        workers = min(self.processes, len(items))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(fn, items))
+
+
+def exact_partitions() -> Any:
+    """Dask settings under which a partition is exactly what its function returned.
+
+    By default ``dask.dataframe`` converts text columns to its own string type: the
+    local and Dask engines would then write different bytes.
+    """
+    import dask
+
+    return dask.config.set({"dataframe.convert-string": False})
+
+
+class Reader:
+    """``read`` behind a signature of one argument.
+
+    ``dask.dataframe.from_map`` pushes column projections into a function that takes a
+    ``columns`` argument (``tables.read_slice`` does): the partitions must be exactly
+    what ``read`` returns, as on the local engine.
+    """
+
+    def __init__(self, read: Callable[[Any], pd.DataFrame]):
+        self.read = read
+
+    def __call__(self, item: Any) -> pd.DataFrame:
+        return self.read(item)
+
+
+class DaskEngine:
+    """Slices as the partitions of a ``dask.dataframe``, processed on a Dask cluster."""
+
+    name = "dask"
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def map(
+        self,
+        read: Callable[[T], pd.DataFrame],
+        items: Sequence[T],
+        process: Callable[[pd.DataFrame, T], R],
+        meta: pd.DataFrame | None = None,
+    ) -> list[R]:
+        """``process(partition, item)`` on the workers for each partition of the frame
+        ``dask.dataframe.from_map(read, items)``; results in order."""
+        import dask
+        import dask.dataframe as dd
+
+        if not items:
+            return []
+        with exact_partitions():
+            frame = dd.from_map(Reader(read), list(items), meta=meta, enforce_metadata=False)
+            tasks = [
+                dask.delayed(process, pure=False)(part, item)
+                for part, item in zip(frame.to_delayed(), items, strict=True)
+            ]
+            return self.client.gather(self.client.compute(tasks))
+
+    def run(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``fn(item)`` on the workers for every item; results in order."""
+        return self.client.gather(self.client.map(fn, list(items), pure=False))
+
+
+Engine = LocalEngine | DaskEngine
+
+
+def _client(params: DaskParams, threads_per_worker: int | None = None) -> Iterator[Any]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - the lock installs them
+        raise ConfigError(
+            'compute.engine is dask but dask.distributed is not installed: pip install -e ".[dask]"'
+        ) from None
+    if params.scheduler:
+        try:
+            client = Client(params.scheduler, timeout=CONNECT_TIMEOUT)
+        except OSError as exc:
+            raise ConfigError(
+                f"compute.dask.scheduler: no Dask scheduler answers at {params.scheduler!r} "
+                f"({exc}); start one (dask scheduler) or set it to null for a local cluster"
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    # A cluster of worker processes on this machine, for this stage only, on loopback.
+    with (
+        LocalCluster(
+            n_workers=params.workers,
+            threads_per_worker=threads_per_worker or params.threads_per_worker,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.WARNING,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+@contextlib.contextmanager
+def engine(params: ComputeParams) -> Iterator[Engine]:
+    """The engine ``compute.engine`` names, open for the ``with`` block."""
+    if params.engine == "local":
+        yield LocalEngine(params.threads)
+        return
+    with contextlib.contextmanager(_client)(params.dask) as client:
+        log.info("dask engine: scheduler %s", client.scheduler.address)
+        yield DaskEngine(client)

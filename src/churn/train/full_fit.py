@@ -1,0 +1,195 @@
+"""Fit the LightGBM head on every row of a training split of any size.
+
+Cross-validation and tuning work on a seeded sample (``fit.fit_model``); when the
+training split is larger than the sample, the LightGBM head chosen there is fitted
+again on every row, batch by batch:
+
+* the categories are collected slice by slice (``CategoryCodes.partial_fit``: the
+  same step as a fit on the whole), then every slice is encoded (a byte per
+  category, four per number: about 40 bytes a row for the worked example);
+* local engine: LightGBM fits the encoded rows with ``compute.threads`` threads;
+* dask engine: the encoded slices are the partitions of a ``dask.dataframe`` and
+  ``lightgbm.dask`` fits them on the workers; the booster comes back as a plain
+  ``LGBMClassifier`` (``to_local``).
+
+Either way the saved model is the same kind of ``Pipeline`` as on small data
+(features, encoding, ``LGBMClassifier``), so the service, the decision and every
+later stage are unchanged. The two engines grow their trees differently
+(lightgbm.dask merges histograms across workers), so their models agree in
+quality, not bit for bit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+
+from churn.core import tables
+from churn.core.compute import DaskEngine, Engine, Reader, exact_partitions
+from churn.core.params import ComputeParams, TrainParams
+from churn.features.encoding import CategoryCodes
+from churn.train.families import FAMILIES
+from churn.train.fit import TrainingResult, fit_model
+from churn.train.pipeline import TREE_FAMILIES, Design, with_features
+
+log = logging.getLogger("churn")
+
+
+@dataclass(frozen=True)
+class Trained:
+    """The model to save, how it was chosen, and the rows each step used."""
+
+    model: Any
+    result: TrainingResult
+    #: Rows of the training split, of the sample cross-validated, of the final fit.
+    rows: int
+    sample_rows: int
+    fitted_rows: int
+
+    @property
+    def sampled(self) -> bool:
+        return self.sample_rows < self.rows
+
+
+def train_table(
+    path: str | Path,
+    design: Design,
+    params: TrainParams,
+    compute: ComputeParams,
+    engine: Engine,
+    id_column: str,
+) -> Trained:
+    """Tune and cross-validate on a seeded sample of the split at ``path`` (every row when
+    it is no larger than ``compute.sample_rows``), then fit: LightGBM on every row, any
+    other family (or a calibrated LightGBM) on the sample."""
+    table, rows = tables.read_sample(
+        path, id_column, compute.sample_rows, compute.seed, engine, compute.batch_rows
+    )
+    # One BLAS/OpenMP thread: faster on data this small, and the same bytes on any machine.
+    with threadpool_limits(limits=1):
+        result = fit_model(table, design, params)
+    if len(table) == rows:
+        return Trained(result.model, result, rows, rows, rows)
+    family = result.family or params.model  # train.model auto: the family chosen
+    if family in TREE_FAMILIES and params.calibration == "none":
+        log.info(
+            "%s: CV on a sample of %s of %s rows; fitting on every row (%s engine)",
+            family,
+            f"{len(table):,}",
+            f"{rows:,}",
+            engine.name,
+        )
+        model = fit_all_rows(
+            path,
+            design,
+            family,
+            result.params,
+            params.seed,
+            engine,
+            compute.batch_rows,
+            compute.threads,
+        )
+        return Trained(model, result, rows, len(table), rows)
+    log.info(
+        "%s is fitted on a sample of %s of %s rows (on every row: train.model lightgbm, "
+        "train.calibration none)",
+        family,
+        f"{len(table):,}",
+        f"{rows:,}",
+    )
+    return Trained(result.model, result, rows, len(table), len(table))
+
+
+def categories_of(df: pd.DataFrame, piece: Any, columns: list[str]) -> pd.DataFrame:
+    """The distinct values of ``columns`` in one slice (a column per input column)."""
+    return pd.DataFrame({c: pd.Series(df[c].dropna().unique()) for c in columns})
+
+
+def encode(df: pd.DataFrame, piece: Any, codes: CategoryCodes, label: str) -> pd.DataFrame:
+    """One slice encoded for the trees, with its 0/1 label."""
+    return codes.transform(df).assign(**{label: df[label].to_numpy(dtype=np.int8)})
+
+
+def read_encoded(piece: tables.Slice, names: list[str], codes: CategoryCodes, label: str):
+    """One slice of ``names`` read and encoded (a partition of the training frame)."""
+    return encode(tables.read_slice(piece, names), piece, codes, label)
+
+
+def fit_all_rows(
+    path: str | Path,
+    design: Design,
+    family: str,
+    hyperparameters: dict[str, Any],
+    seed: int,
+    engine: Engine,
+    batch_rows: int,
+    threads: int,
+) -> Pipeline:
+    """The model (feature step, encoding, LightGBM) fitted on every row at ``path``."""
+    cols = design.columns
+    pieces = tables.slices(path, batch_rows)
+    codes = CategoryCodes(list(cols.numeric), list(cols.categorical))
+    found = engine.map(
+        partial(tables.read_slice, columns=list(cols.categorical)),
+        pieces,
+        partial(categories_of, columns=list(cols.categorical)),
+        tables.empty_frame(path, cols.categorical),
+    )
+    for values in found:
+        codes.partial_fit(values)
+    model = FAMILIES[family](hyperparameters, seed)
+    columns = [*cols.all, design.label]
+    if isinstance(engine, DaskEngine):
+        model = _fit_on_dask(engine, pieces, columns, codes, design.label, model, path)
+    else:
+        parts = engine.map(
+            partial(tables.read_slice, columns=columns),
+            pieces,
+            partial(encode, codes=codes, label=design.label),
+        )
+        encoded = pd.concat(parts, ignore_index=True)
+        del parts
+        y = encoded.pop(design.label)
+        model.set_params(n_jobs=threads)
+        model.fit(encoded, y)
+    model.set_params(n_jobs=1)  # the service predicts a few rows at a time: one thread
+    fitted = with_features(
+        Pipeline([("preprocess", codes), ("model", model)]), design.feature_step()
+    )
+    # Stateless: fitting records the input columns (a plain record's).
+    fitted.steps[0][1].fit(pd.DataFrame(columns=list(cols.features)))
+    return fitted
+
+
+def _fit_on_dask(
+    engine: DaskEngine,
+    pieces: list[tables.Slice],
+    columns: list[str],
+    codes: CategoryCodes,
+    label: str,
+    model: Any,
+    path: str | Path,
+) -> Any:
+    import dask.dataframe as dd
+    from lightgbm.dask import DaskLGBMClassifier
+
+    meta = encode(tables.empty_frame(path, columns), None, codes, label)
+    params = model.get_params()
+    params.pop("n_jobs")  # lightgbm.dask gives each worker as many threads as it has
+    distributed = DaskLGBMClassifier(client=engine.client, **params)
+    with exact_partitions():
+        frame = dd.from_map(
+            Reader(partial(read_encoded, names=columns, codes=codes, label=label)),
+            pieces,
+            meta=meta,
+        )
+        distributed.fit(frame.drop(columns=[label]), frame[label])
+    return distributed.to_local()

@@ -1,0 +1,74 @@
+"""Tables in parts and slices, buckets and samples: what lets every stage work in batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churn.core import tables
+from churn.core.compute import LocalEngine
+from churn.core.io import write_parquet
+from tests.support.synthetic import unique_ids
+from tests.support.telco import TELCO
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    ids = pd.Series(unique_ids(2_500).to_pylist(), dtype="str")
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({TELCO.id_column: ids, "x": rng.normal(size=len(ids))})
+
+
+def test_a_file_is_cut_into_batches_and_read_back_whole(tmp_path, frame):
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path, index=False, row_group_size=300)  # slices cross row groups
+    pieces = tables.slices(path, 1_000)
+    assert [(p.start, p.stop, p.offset) for p in pieces] == [
+        (0, 1_000, 0),
+        (1_000, 2_000, 1_000),
+        (2_000, 2_500, 2_000),
+    ]
+    back = pd.concat([tables.read_slice(p) for p in pieces], ignore_index=True)
+    pd.testing.assert_frame_equal(back, frame)
+    assert tables.row_count(path) == len(frame)
+
+
+def test_a_folder_is_read_part_by_part_in_order(tmp_path, frame):
+    out = tables.prepare(tmp_path / "t.parquet", 3)
+    thirds = np.array_split(np.arange(len(frame)), 3)
+    for i, rows in enumerate(thirds):
+        tables.write_part(frame.iloc[rows], out, i, 3)
+    assert [p.name for p in tables.parts(out)] == [tables.part_name(i) for i in range(3)]
+    assert [p.rows for p in tables.slices(out, 100)] == [len(r) for r in thirds]  # whole parts
+    pd.testing.assert_frame_equal(tables.read_table(out), frame)
+    # One part is one file, written exactly as a plain write would write it.
+    tables.prepare(out, 1)
+    tables.write_part(frame, out, 0, 1)
+    write_parquet(frame, tmp_path / "plain.parquet")
+    assert out.read_bytes() == (tmp_path / "plain.parquet").read_bytes()
+
+
+def test_buckets_depend_on_the_identifier_alone(frame):
+    ids = frame[TELCO.id_column]
+    whole = tables.buckets(ids, 7)
+    assert set(whole) == set(range(7))
+    assert np.array_equal(tables.buckets(ids[::-1], 7), whole[::-1])
+    assert np.array_equal(tables.buckets(ids.astype(object), 7), whole)
+    sizes = np.bincount(whole)
+    assert sizes.min() > 0.7 * len(ids) / 7  # a hash spreads them evenly
+
+
+def test_the_sample_is_the_same_whatever_the_batches(tmp_path, frame):
+    path = tmp_path / "t.parquet"
+    write_parquet(frame, path)
+    engine = LocalEngine()
+    small, rows = tables.read_sample(path, TELCO.id_column, 500, 3, engine, 1_000)
+    large, _ = tables.read_sample(path, TELCO.id_column, 500, 3, engine, 2_500)
+    assert rows == 2_500
+    pd.testing.assert_frame_equal(small, large)
+    assert 350 < len(small) < 650  # about sample_rows
+    other, _ = tables.read_sample(path, TELCO.id_column, 500, 4, engine, 1_000)
+    assert not small[TELCO.id_column].equals(other[TELCO.id_column])  # the seed matters
+    everything, _ = tables.read_sample(path, TELCO.id_column, 5_000, 3, engine, 1_000)
+    pd.testing.assert_frame_equal(everything, frame)  # no larger than the sample: every row
