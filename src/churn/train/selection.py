@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -104,20 +105,30 @@ def score_families(
 ) -> dict[str, FamilyScore]:
     """Cross-validate each family's head (``preprocess [-> select] -> model``) on the same folds.
 
-    The heads must share every step before ``model`` (they do when built from the same
-    params); those steps are fitted once per fold. The scores are those of
-    ``cross_validate`` on each whole head with the folds of ``churn.train.cv.folds``.
+    Heads whose steps before ``model`` are the same (every family built from the same
+    params, except the tree families that take categories as codes) share them: those
+    steps are fitted once per fold and group. The scores are those of ``cross_validate``
+    on each whole head with the folds of ``churn.train.cv.folds``.
     """
     names = list(heads)
-    front_steps = heads[names[0]].steps[:-1]
-    front = Pipeline(front_steps) if front_steps else None
+    groups: dict[str, list[str]] = {}
+    fronts: dict[str, Pipeline | None] = {}
+    for name in names:
+        steps = heads[name].steps[:-1]
+        key = joblib.hash([(step, clone(est)) for step, est in steps])
+        groups.setdefault(key, []).append(name)
+        fronts[key] = Pipeline(steps) if steps else None
     splits = list(folds(n_splits, seed).split(X, y))
     with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        prepared = list(pool.map(lambda s: _prepare_fold(front, X, y, *s), splits))
+        prepared = {
+            key: list(pool.map(lambda s, f=fronts[key]: _prepare_fold(f, X, y, *s), splits))
+            for key in groups
+        }
         tasks = {
             (name, k): pool.submit(_fit_and_score, heads[name].steps[-1][1], fold)
-            for name in names
-            for k, fold in enumerate(prepared)
+            for key, members in groups.items()
+            for name in members
+            for k, fold in enumerate(prepared[key])
         }
         results = {key: task.result() for key, task in tasks.items()}
     out = {}
