@@ -30,9 +30,15 @@ env: $(STAMP) ## Create the pinned virtual environment (.venv)
 repro: $(STAMP) ## Run the whole pipeline (dvc repro); reruns only what changed
 	$(RUN) dvc repro
 
+# Tests run on TEST_WORKERS pytest-xdist workers (one per core of the 2-core reference
+# machine); each end-to-end module stays on one worker (tests/conftest.py). TEST_WORKERS=0
+# runs them in this process, serially.
+TEST_WORKERS ?= 2
+PYTEST := python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
 .PHONY: test
 test: $(STAMP) system-deps ## Run every test (unit, end-to-end with the real dvc CLI, browser)
-	$(RUN) python -m pytest
+	$(RUN) $(PYTEST)
 
 .PHONY: system-deps
 system-deps: ## Install the system packages the tests need (Chromium, Prometheus, PostgreSQL), if missing
@@ -40,7 +46,7 @@ system-deps: ## Install the system packages the tests need (Chromium, Prometheus
 
 .PHONY: test-fast
 test-fast: $(STAMP) ## Run the tests except the slow end-to-end ones
-	$(RUN) python -m pytest -m "not e2e"
+	$(RUN) $(PYTEST) -m "not e2e"
 
 .PHONY: lint
 lint: $(STAMP) ## Check style and common mistakes (ruff)

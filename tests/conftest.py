@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import fcntl
+import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -92,18 +95,65 @@ def telco_clean(telco_raw: pd.DataFrame) -> pd.DataFrame:
 PIPELINE_TAG = "churn-v1"
 
 
+def _shared_folder(tmp_path_factory: pytest.TempPathFactory, config: pytest.Config) -> Path:
+    """This session's temporary folder, shared by the xdist workers when there are some."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(config, "workerinput") else base
+
+
+def _prepared_pipeline(
+    tmp_path_factory: pytest.TempPathFactory, config: pytest.Config
+) -> tuple[sandbox.Sandbox, subprocess.CompletedProcess]:
+    """The one cold `dvc repro` of the session, committed and tagged, and what it printed.
+
+    Under pytest-xdist the workers share it: the first to ask builds it under a file
+    lock and records what the run printed next to it; the others wait, then read it.
+    Nobody runs anything in it: each worker works in its own copy (``pipeline_repo``).
+    """
+    folder = _shared_folder(tmp_path_factory, config) / "prepared-pipeline"
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / "first-run.json"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            box = sandbox.create(folder / "repo")
+            result = box.dvc("repro")
+            box.commit("trained model")
+            box.run("git", "tag", PIPELINE_TAG)
+            record.write_text(json.dumps({"stdout": result.stdout, "stderr": result.stderr}))
+    printed = json.loads(record.read_text())
+    first = subprocess.CompletedProcess(["dvc", "repro"], 0, printed["stdout"], printed["stderr"])
+    return sandbox.Sandbox(folder / "repo"), first
+
+
 @pytest.fixture(scope="session")
-def pipeline_repo(tmp_path_factory: pytest.TempPathFactory) -> sandbox.Sandbox:
+def pipeline_first_run(tmp_path_factory, pytestconfig) -> subprocess.CompletedProcess:
+    """What the session's one cold `dvc repro` (the one behind ``pipeline_repo``) printed."""
+    return _prepared_pipeline(tmp_path_factory, pytestconfig)[1]
+
+
+@pytest.fixture(scope="session")
+def pipeline_repo(tmp_path_factory, pytestconfig) -> sandbox.Sandbox:
     """A copy of the repository where `dvc repro` ran, committed and tagged ``PIPELINE_TAG``.
 
-    One cold run of the whole pipeline per session, shared by the tests that need its
-    outputs (the service, the analysis notebook); they must leave it as they found it.
+    One cold run of the whole pipeline per session (under xdist, one for all workers),
+    copied once per worker, shared by the tests that only read its outputs (the service,
+    the analysis notebook): they must leave it as they found it. A test that changes
+    the repository takes a private copy with ``pipeline_copy``.
     """
-    box = sandbox.create(tmp_path_factory.mktemp("pipeline") / "repo")
-    box.dvc("repro")
-    box.commit("trained model")
-    box.run("git", "tag", PIPELINE_TAG)
-    return box
+    prepared, _ = _prepared_pipeline(tmp_path_factory, pytestconfig)
+    return sandbox.copy(prepared, tmp_path_factory.mktemp("pipeline") / "repo")
+
+
+@pytest.fixture(scope="session")
+def pipeline_copy(tmp_path_factory, pytestconfig) -> Callable[[str], sandbox.Sandbox]:
+    """``pipeline_copy(name)``: a private copy of ``pipeline_repo``'s run, free to change."""
+    prepared, _ = _prepared_pipeline(tmp_path_factory, pytestconfig)
+
+    def make(name: str) -> sandbox.Sandbox:
+        return sandbox.copy(prepared, tmp_path_factory.mktemp(name) / "repo")
+
+    return make
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -120,6 +170,25 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "postgres: runs against the session's PostgreSQL server (tests/support/postgres.py)",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the end-to-end tests that share a module-scoped sandbox on one xdist worker.
+
+    `make test` runs on two workers with ``--dist loadgroup``: a test goes to whichever
+    worker is free, but the tests of an end-to-end module that share a module-scoped
+    fixture (a pipeline run, a `dvc exp` queue) stay together, or each worker would
+    build it again. End-to-end tests with sandboxes of their own stay free to spread.
+    Runs before xdist reads the groups (tryfirst).
+    """
+    for item in items:
+        if not item.get_closest_marker("e2e") or item.get_closest_marker("xdist_group"):
+            continue
+        fixtures = getattr(item, "_fixtureinfo", None)
+        defs = fixtures.name2fixturedefs.values() if fixtures else ()
+        if any(d[-1].scope == "module" for d in defs if d):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,6 @@ from PIL import Image
 
 from churn.experiments.directions import metric_direction
 from tests.browser import rendered_dom, screenshot
-from tests.support import sandbox
 from tests.test_pipeline_e2e import set_param
 
 pytestmark = pytest.mark.e2e
@@ -30,10 +29,9 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / ".pytest_cache" / "compare-e2e
 
 
 @pytest.fixture(scope="module")
-def box(tmp_path_factory):
+def box(pipeline_copy):
     """Two commits that differ in train.logistic_regression.C, each with its metrics."""
-    box = sandbox.create(tmp_path_factory.mktemp("compare") / "repo")
-    box.dvc("repro")
+    box = pipeline_copy("compare")
     box.commit("base: pipeline run")
     set_param(box, "train.logistic_regression.C", C_NEW)
     box.dvc("repro")

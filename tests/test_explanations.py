@@ -6,7 +6,7 @@ import pytest
 
 from churn.core.figures import draw_png
 from churn.core.params import TrainParams, load
-from churn.explain.importance import importance_table, plot_importance
+from churn.explain.importance import importance_table, permutation_scores, plot_importance
 from churn.train.fit import train
 from tests.support.sandbox import REPO_ROOT
 from tests.support.telco import DESIGN, feature_table
@@ -16,7 +16,9 @@ from tests.support.telco import TELCO as contract
 @pytest.fixture(scope="module")
 def fitted(telco_clean):
     table = feature_table(telco_clean)
-    params = load(TrainParams, REPO_ROOT / "params.yaml").model_copy(update={"cv_folds": 2})
+    params = load(TrainParams, REPO_ROOT / "params.yaml").model_copy(
+        update={"cv_folds": 2, "model": "logistic_regression"}
+    )
     model, _ = train(table.iloc[:3000], DESIGN, params)
     return model, table.iloc[3000:3800]
 
@@ -40,3 +42,34 @@ def test_png_bytes_are_stable_and_carry_no_software_tag(fitted):
     second = draw_png(plot_importance, rows, "roc_auc", dpi=100)
     assert first.startswith(b"\x89PNG") and first == second
     assert b"matplotlib" not in first.lower()
+
+
+@pytest.fixture(scope="module")
+def small_models(telco_clean):
+    """A linear model (scored by its decision function) and a forest (by probabilities)."""
+    table = feature_table(telco_clean)
+    shipped = load(TrainParams, REPO_ROOT / "params.yaml")
+    models = {
+        family: train(
+            table.iloc[:1500], DESIGN, shipped.model_copy(update={"cv_folds": 2, "model": family})
+        )[0]
+        for family in ("logistic_regression", "random_forest")
+    }
+    holdout = table.iloc[1500:1900]
+    return models, contract.inputs(holdout), holdout[contract.label]
+
+
+@pytest.mark.parametrize("scoring", ["roc_auc", "average_precision", "neg_log_loss"])
+@pytest.mark.parametrize("family", ["logistic_regression", "random_forest"])
+def test_importances_are_scikit_learns_to_the_last_bit(small_models, family, scoring):
+    # The front steps run once over every shuffled copy; the numbers must stay those of
+    # sklearn's permutation_importance.
+    from sklearn.inspection import permutation_importance
+
+    models, X, y = small_models
+    expected = permutation_importance(
+        models[family], X, y, scoring=scoring, n_repeats=3, random_state=5
+    )
+    means, stds = permutation_scores(models[family], X, y, scoring, n_repeats=3, seed=5)
+    assert means.tolist() == expected.importances_mean.tolist()
+    assert stds.tolist() == expected.importances_std.tolist()

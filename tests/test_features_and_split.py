@@ -140,3 +140,38 @@ def test_the_generic_set_adds_nothing(telco_clean):
     X = contract.inputs(telco_clean)
     out = FeatureStep("none").fit(X).transform(X)
     assert list(out.columns) == list(contract.feature_names)
+
+
+@pytest.mark.parametrize("seed", [0, 42, 7])
+def test_split_holds_the_rows_scikit_learns_train_test_split_would(telco_clean, seed):
+    # The split is computed with numpy alone (scikit-learn is slow to import); the rows of
+    # each part must stay those of the two stratified train_test_split calls it replaces.
+    from sklearn.model_selection import train_test_split
+
+    table = feature_table(telco_clean)
+    rest, test = train_test_split(
+        table, test_size=0.15, stratify=table[contract.label], random_state=seed
+    )
+    train, validation = train_test_split(
+        rest, test_size=0.15 / 0.85, stratify=rest[contract.label], random_state=seed
+    )
+    parts = split(table, contract, 0.70, 0.15, 0.15, seed)
+    for name, expected in (("train", train), ("validation", validation), ("test", test)):
+        ids = sorted(expected[contract.id_column])
+        assert parts[name][contract.id_column].tolist() == ids, name
+
+
+def test_stratified_positions_match_scikit_learn_on_three_classes():
+    from sklearn.model_selection import train_test_split
+
+    from churn.split.stratified import stratified_positions
+
+    rng = np.random.default_rng(3)
+    for seed in range(20):
+        labels = rng.choice([0, 1, 2], size=int(rng.integers(30, 400)), p=[0.6, 0.3, 0.1])
+        if np.bincount(labels).min() < 2:
+            continue
+        rows = np.arange(labels.size)
+        expected = train_test_split(rows, test_size=0.2, stratify=labels, random_state=seed)
+        actual = stratified_positions(labels, 0.2, seed)
+        assert [a.tolist() for a in actual] == [e.tolist() for e in expected]

@@ -8,18 +8,14 @@ import json
 import pytest
 import yaml
 
-from tests.support import sandbox
 from tests.test_pipeline_e2e import ran, set_param
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def box(tmp_path_factory):
-    box = sandbox.create(tmp_path_factory.mktemp("models-e2e") / "repo")
-    box.dvc("repro")
-    box.commit("pipeline run")
-    return box
+def box(pipeline_copy):
+    return pipeline_copy("models-e2e")
 
 
 def test_decision_file_and_business_metrics(box):
@@ -56,10 +52,10 @@ def test_queued_sweep_then_exp_best_ranks_it(box):
     )
     assert queued.stdout.count("Queued experiment") == 2
     box.dvc("exp", "run", "--run-all", "-j", "1")
-    result = box.run("make", "exp-best", "METRIC=test.roc_auc")
+    result = box.make("exp-best", "METRIC=test.roc_auc")
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| rank | experiment | rev | test.roc_auc |")
-    body = rows[2:]
+    body = rows[1:]  # the separator line starts with "|-": not in rows
     models = [row.split("|")[-2].strip() for row in body]
     assert {"logistic_regression", "decision_tree"} <= set(models)
     values = [float(row.split("|")[4]) for row in body]

@@ -69,12 +69,13 @@ def point_collect_at(box, path: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def box(tmp_path_factory):
-    """A sandbox where the whole pipeline has run once, from an empty cache."""
-    box = sandbox.create(tmp_path_factory.mktemp("e2e") / "repo")
-    result = box.dvc("repro")
-    assert ran(result) == COLD
-    return box
+def box(pipeline_copy):
+    """A copy of the sandbox where the whole pipeline has run once, from an empty cache."""
+    return pipeline_copy("e2e")
+
+
+def test_cold_repro_runs_every_stage_once(pipeline_first_run):
+    assert ran(pipeline_first_run) == COLD
 
 
 def test_cold_repro_trains_a_model_good_enough(box):
@@ -84,8 +85,13 @@ def test_cold_repro_trains_a_model_good_enough(box):
     assert (box.path / "models/model.joblib").stat().st_size > 0
     shown = box.dvc("metrics", "show", "--json").stdout
     assert "roc_auc" in shown
+    # train.model: auto: the table of families is a metric and a plot.
+    train = json.loads(shown)[""]["data"]["metrics/train.json"]["data"]
+    assert train["model"] == train["selection"]["winner"]
+    assert {"logistic_regression", "lightgbm", "mlp"} <= set(train["selection"]["families"])
     plots = box.dvc("plots", "show", "--json").stdout
     assert "ROC" in plots and "Calibration" in plots
+    assert "Model families" in plots
 
 
 def test_cold_repro_writes_a_stakeholder_report_that_renders_offline(box):

@@ -66,6 +66,12 @@ def test_the_report_speaks_the_credit_problems_words(credit):
     assert "Margin lost when a review puts off an applicant who would have repaid" in text
     assert "By personal_status_and_sex" in text
     assert "customer" not in text.lower() and "churn" not in text.lower()
+    # train.model: auto chose the family on this problem too, and the report shows why.
+    train = json.loads((credit.path / "metrics/train.json").read_text())
+    assert train["model"] == train["selection"]["winner"]
+    assert len(train["selection"]["families"]) == 7
+    assert "7 model families were compared" in text
+    assert "profit per applicant (out-of-fold)" in text
     eda = (credit.path / "reports/explore/report.html").read_text()
     assert "1,000 applicants, 300 defaulted (30.0%)" in re.sub(r"<[^>]+>", "", eda)
 

@@ -219,7 +219,7 @@ def test_report_shows_data_quality_and_the_model():
     assert "28 automatic checks" in text and "all passed" in text
     assert "26.6%" in text  # churn rate
     assert "logistic regression" in text and "0.850 ± 0.008" in text
-    assert "make bench-models" in text
+    assert "train.model: auto" in text  # a single family: how to compare them all
     assert "train 4,926, validation 1,055, test 1,057" in text
 
 
@@ -265,3 +265,69 @@ def test_model_card_names_segments_whose_leavers_are_mostly_missed():
     text = visible_text(render_report(ev, PROBLEM, draw_plots(ev, WORDS, 40)))
     assert "fewer than half of the leavers in: Contract = Two year (0.0% of 1 leavers)" in text
     assert "fewer than half" not in visible_text(render_small())
+
+
+def with_selection(best: str, winner: str) -> Evidence:
+    """Small evidence whose train metrics hold a model selection (train.model: auto)."""
+    ev = small_evidence()
+    families = {
+        "logistic_regression": (0.8451, 0.0012, 0.0015, 10.1),
+        "lightgbm": (0.8463, 0.0, 0.0, 10.3),
+        "decision_tree": (0.8249, 0.0214, 0.0046, 9.7),
+    }
+    if best == "logistic_regression":
+        families["logistic_regression"] = (0.8503, 0.0, 0.0, 10.25)
+        families["lightgbm"] = (0.8484, 0.0019, 0.0008, 10.12)
+    selection = {
+        "rule": "the first family ...",
+        "best": best,
+        "winner": winner,
+        "candidates": ["logistic_regression", "decision_tree", "lightgbm"],
+        "families": {
+            name: {
+                "roc_auc_mean": mean, "roc_auc_std": 0.008, "difference_from_best": gap,
+                "difference_se": se, "within_margin": gap <= se, "chosen": name == winner,
+                "profit_oof": profit, "threshold_oof": 0.15,
+            }
+            for name, (mean, gap, se, profit) in families.items()
+        },
+    }  # fmt: skip
+    return Evidence(
+        **{**ev.__dict__, "train": {**ev.train, "model": winner, "selection": selection}}
+    )
+
+
+def models_section(ev: Evidence) -> str:
+    html = render_report(ev, PROBLEM, draw_plots(ev, WORDS, 40))
+    return visible_text(html[html.index('id="models"') : html.index('id="decision"')])
+
+
+def test_the_models_section_shows_every_family_and_why_a_simpler_one_won():
+    text = models_section(with_selection(best="lightgbm", winner="logistic_regression"))
+    assert "3 model families were compared, simplest first" in text
+    assert text.index("logistic regression (deployed)") < text.index("decision tree")
+    assert "0.846 ± 0.008 best 10.30" in text  # LightGBM: the best mean, out-of-fold profit
+    assert "0.845 ± 0.008 0.001 ± 0.002 10.10" in text  # the gap and its standard error
+    assert "Gradient-boosted trees (LightGBM) had the highest cross-validated ROC-AUC" in text
+    assert "logistic regression is simpler and only 0.001 below it" in text
+    assert "Fit times are in the training log" in text
+    assert "0.838 (test)" in text
+
+
+def test_the_models_section_when_the_best_is_also_the_simplest():
+    text = models_section(with_selection(best="logistic_regression", winner="logistic_regression"))
+    assert "Logistic regression had the highest cross-validated ROC-AUC (0.850)" in text
+    assert "also the simplest family compared, so it was deployed" in text
+
+
+def test_segment_roc_auc_is_scikit_learns_to_the_last_bit():
+    from sklearn.metrics import roc_auc_score
+
+    from churn.report.segments import roc_auc
+
+    rng = np.random.default_rng(0)
+    for i in range(300):
+        n = int(rng.integers(4, 300))
+        y = np.r_[0, 1, rng.integers(0, 2, n - 2)]
+        score = rng.random(n) if i % 2 else np.round(rng.random(n), 1)  # ties on even i
+        assert roc_auc(y, score) == roc_auc_score(y, score)

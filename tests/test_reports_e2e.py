@@ -9,7 +9,6 @@ import yaml
 
 from churn.explore.plots import PLOTS
 from tests.conftest import read_telco_text, write_csv
-from tests.support import sandbox
 from tests.test_pipeline_e2e import point_collect_at, ran, set_param
 
 pytestmark = pytest.mark.e2e
@@ -24,12 +23,10 @@ def up_to_date(box, stage: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def box(tmp_path_factory):
-    """A sandbox where the stages up to explore have run once, from an empty cache."""
-    box = sandbox.create(tmp_path_factory.mktemp("reports") / "repo")
-    result = box.dvc("repro", "explore")
-    assert ran(result) == ["collect", "validate", "clean", "explore"]
-    return box
+def box(pipeline_copy, pipeline_first_run):
+    """A copy of the session's pipeline run (the stages up to explore ran once, cold)."""
+    assert {"collect", "validate", "clean", "explore"} <= set(ran(pipeline_first_run))
+    return pipeline_copy("reports")
 
 
 def test_explore_writes_statistics_plots_and_report(box):

@@ -81,30 +81,43 @@ class Server:
     """`python -m churn.serve` in a subprocess, on a free loopback port."""
 
     def __init__(self, root: Path, log: Path, *extra: str, env: dict | None = None) -> None:
-        self.port = free_port()
         self.log = log
         # The server's output goes to a file: a pipe nobody reads would block it when full.
         log.parent.mkdir(parents=True, exist_ok=True)
         self.output_path = log.with_name(log.name + ".out")
-        self._output = self.output_path.open("w")
-        self.proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "churn.serve", "--root", str(root)),
-                *("--port", str(self.port), "--prediction-log", str(log)),
-                *("--log-level", "warning", *extra),
-            ],
-            env={**sandbox.environment(), **(env or {})},
-            stdout=self._output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        # A free port can be taken by another process (another pytest-xdist worker's
+        # server) before this server binds it: then try another one.
+        for _ in range(5):
+            self.port = free_port()
+            self._output = self.output_path.open("w")
+            self.proc = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "churn.serve", "--root", str(root)),
+                    *("--port", str(self.port), "--prediction-log", str(log)),
+                    *("--log-level", "warning", *extra),
+                ],
+                env={**sandbox.environment(), **(env or {})},
+                stdout=self._output,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            if self._wait_ready():
+                return
+            self._output.close()
+            if "address already in use" not in self.output().lower():
+                raise AssertionError(f"the server exited:\n{self.output()}")
+        raise AssertionError(f"no free port for the server after 5 tries:\n{self.output()}")
+
+    def _wait_ready(self) -> bool:
+        """True once this server answers /ready; False if it exited first."""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"the server exited:\n{self.output()}")
+                return False
             try:
-                if get(self.port, "/ready", timeout=1)[0] == 200:
-                    return
+                # Ready, and still running: not another process that holds the port.
+                if get(self.port, "/ready", timeout=1)[0] == 200 and self.proc.poll() is None:
+                    return True
             except OSError:
                 time.sleep(0.1)
         self.stop()

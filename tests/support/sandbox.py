@@ -66,22 +66,60 @@ class Sandbox:
     def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.run("dvc", *args, check=check)
 
+    def make(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run ``make`` in the copy with this Python environment (never building one).
+
+        The copy has no ``.venv``: plain ``make`` would install a whole environment
+        there first (minutes, and the network).
+        """
+        env = Path(sys.prefix)
+        stamp = str(env / ".installed")
+        return self.run(
+            "make", "-o", stamp, f"BIN={env / 'bin'}", f"STAMP={stamp}", *args, check=check
+        )
+
     def commit(self, message: str) -> None:
         self.run("git", "add", "-A")
         self.run("git", "commit", "-q", "--allow-empty", "-m", message)
 
 
-def create(destination: Path, root: Path = REPO_ROOT) -> Sandbox:
-    """Copy the repository's tracked files into ``destination`` and commit them."""
+def create(destination: Path, root: Path = REPO_ROOT, rev: str | None = None) -> Sandbox:
+    """Copy the repository's tracked files into ``destination`` and commit them.
+
+    With ``rev`` (a commit, branch or tag), the files of that revision instead of the
+    work tree's (benchmarks compare a revision with the work tree this way).
+    """
     destination.mkdir(parents=True, exist_ok=True)
-    for rel in _tracked_files(root):
-        src = root / rel
-        if not src.is_file():
-            continue  # deleted in the work tree
-        dst = destination / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)
+    if rev is not None:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", rev], cwd=root, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(destination)], input=archive, check=True)
+    else:
+        for rel in _tracked_files(root):
+            src = root / rel
+            if not src.is_file():
+                continue  # deleted in the work tree
+            dst = destination / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
     box = Sandbox(destination)
     box.run("git", "init", "-q", "-b", "main")
     box.commit("sandbox copy")
     return box
+
+
+def copy(source: Sandbox, destination: Path) -> Sandbox:
+    """A copy of ``source`` (work tree, git history, DVC cache) at ``destination``.
+
+    DVC's per-folder state (``.dvc/tmp``: file-hash database, locks, experiment
+    queue) is left out; the copy rebuilds it. Copying a sandbox where the pipeline
+    ran takes a fraction of a second, running the pipeline again many seconds.
+    """
+    top = source.path / ".dvc"
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        return ["tmp"] if Path(folder) == top else []
+
+    shutil.copytree(source.path, destination, symlinks=True, ignore=ignore)
+    return Sandbox(destination)

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-import yaml
 
 from churn.core.errors import ArtifactError
+from churn.core.io import load_yaml
 
 LOCK_FILE = Path("dvc.lock")
 
@@ -41,7 +41,7 @@ def recorded_md5(path: str | Path, lock: str | Path = LOCK_FILE) -> str:
     """The md5 that ``dvc.lock`` records for the output ``path`` (relative to the lock's folder)."""
     lock = Path(lock)
     try:
-        stages = yaml.safe_load(lock.read_text(encoding="utf-8"))["stages"]
+        stages = load_yaml(lock.read_text(encoding="utf-8"))["stages"]
     except FileNotFoundError:
         raise ArtifactError(f"{lock} not found: run `dvc repro` to train a model") from None
     rel = Path(path)

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from churn.core.errors import ConfigError
+from churn.core.io import load_yaml
 
 if TYPE_CHECKING:
     pass
@@ -110,6 +111,8 @@ class RandomForestParams(Strict):
     max_depth: int | None = Field(default=None, gt=0)
     min_samples_leaf: int = Field(ge=1)
     max_features: float | Literal["sqrt", "log2"] = "sqrt"
+    #: Share of the rows each tree is grown on (a seeded bootstrap sample); null: all.
+    max_samples: float | None = Field(default=None, gt=0, le=1)
     class_weight: Literal["balanced", "balanced_subsample"] | None = None
 
 
@@ -147,6 +150,23 @@ class MlpParams(Strict):
     max_iter: int = Field(gt=0)
     #: Stop when a seeded 10% slice of the training fold stops improving.
     early_stopping: bool = True
+
+
+class LightGBMParams(Strict):
+    """LightGBM's gradient-boosted trees (``lightgbm.LGBMClassifier``), built for large data."""
+
+    n_estimators: int = Field(gt=0)
+    learning_rate: float = Field(gt=0)
+    num_leaves: int = Field(ge=2)
+    #: -1: no limit (the leaves bound the trees).
+    max_depth: int = Field(default=-1, ge=-1)
+    min_child_samples: int = Field(ge=1)
+    reg_lambda: float = Field(ge=0)
+    #: Row subsampling per tree (seeded), every ``subsample_freq`` trees (0: none).
+    subsample: float = Field(default=1.0, gt=0, le=1)
+    subsample_freq: int = Field(default=0, ge=0)
+    colsample_bytree: float = Field(default=1.0, gt=0, le=1)
+    class_weight: Literal["balanced"] | None = None
 
 
 class FeatureStepParams(Strict):
@@ -204,14 +224,35 @@ ModelName = Literal[
     "decision_tree",
     "svm",
     "mlp",
+    "lightgbm",
 ]
+
+
+class SelectionParams(Strict):
+    """``train.model: auto``: which families compete, simplest first, and how one wins."""
+
+    #: The candidates, simplest first: on a tie within the margin the earlier one wins.
+    families: list[ModelName] = Field(min_length=1)
+    #: The winner is the first family whose mean CV ROC-AUC is below the best family's by
+    #: at most this many standard errors of the paired per-fold difference (0: the best).
+    standard_errors: float = Field(default=1.0, ge=0)
+    #: Fits run side by side (threads; each fit itself uses one thread).
+    n_jobs: int = Field(default=2, ge=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> SelectionParams:
+        repeated = sorted({f for f in self.families if self.families.count(f) > 1})
+        if repeated:
+            raise ValueError(f"families are listed more than once: {repeated}")
+        return self
 
 
 class TrainParams(Section):
     section = "train"
 
     seed: int
-    model: ModelName
+    #: A family, or auto: score every family of ``selection`` and fit the winner.
+    model: ModelName | Literal["auto"]
     cv_folds: int = Field(ge=2)
     logistic_regression: LogisticRegressionParams
     random_forest: RandomForestParams
@@ -219,6 +260,8 @@ class TrainParams(Section):
     decision_tree: DecisionTreeParams
     svm: SvmParams
     mlp: MlpParams
+    lightgbm: LightGBMParams
+    selection: SelectionParams
     features: FeatureStepParams = FeatureStepParams()
     #: Recalibrate the final model's probabilities with k-fold CalibratedClassifierCV.
     calibration: Literal["none", "sigmoid", "isotonic"] = "none"
@@ -226,9 +269,29 @@ class TrainParams(Section):
     #: Per family: hyperparameter -> list of choices or {low, high, log, integer}.
     search_space: dict[ModelName, dict[str, SearchDimension]] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _auto_is_not_tuned(self) -> TrainParams:
+        if self.model == "auto" and self.tuning.method != "none":
+            raise ValueError(
+                "model auto compares the families with their hyperparameters as written; "
+                "tuning searches one family: set train.model to a family to tune it "
+                "(or train.tuning.method to none)"
+            )
+        return self
+
+    def candidates(self) -> list[str]:
+        """The families to score: all of ``selection`` with auto, else the one named."""
+        return list(self.selection.families) if self.model == "auto" else [self.model]
+
+    def family_params(self, family: str) -> dict[str, Any]:
+        """The hyperparameters of ``family`` as written in params.yaml."""
+        return getattr(self, family).model_dump()
+
     def estimator_params(self) -> dict[str, Any]:
         """The hyperparameters of the selected model family."""
-        return getattr(self, self.model).model_dump()
+        if self.model == "auto":
+            raise ValueError("model auto has no hyperparameters of its own: choose a family")
+        return self.family_params(self.model)
 
     def space(self) -> dict[str, SearchDimension]:
         """The search space of the selected family (empty when none is declared)."""
@@ -361,7 +424,7 @@ S = TypeVar("S", bound=Section)
 def read_params_file(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path} not found: run the stage from the repository root") from None
     except yaml.YAMLError as exc:

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from churn.core.errors import ConfigError
+from churn.core.io import load_yaml
 
 PIPELINE_FILE = "dvc.yaml"
 #: DVC's record of the last run (its name is fixed by DVC).
@@ -24,7 +25,7 @@ Reader = Callable[[str], bytes | None]
 def parse_paths(text: bytes | str, where: str = PIPELINE_FILE) -> dict[str, str]:
     """The ``paths`` variables of a ``dvc.yaml``'s ``vars`` list."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_yaml(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where} is not valid YAML: {exc}") from None
     for entry in data.get("vars") or []:

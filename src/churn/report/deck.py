@@ -186,6 +186,31 @@ def _model(ev: Evidence, w: Words) -> Slide:
             f"An automatic search ({tuning['method']}) tried {len(ev.tuning)} settings "
             "and kept the best."
         )
+    selection = t.get("selection")
+    if selection:
+        # train.model: auto: every family on the same folds (the report's table, shorter).
+        families = selection["families"]
+        table: tuple[tuple[str, ...], ...] = (
+            ("model family", "cross-validation", "below the best"),
+            *(
+                (
+                    _family(name) + (" (deployed)" if name == selection["winner"] else ""),
+                    f"{_auc(f['roc_auc_mean'])} ± {_auc(f['roc_auc_std'])}",
+                    "best" if name == selection["best"] else _auc(f["difference_from_best"]),
+                )
+                for name in selection["candidates"]
+                for f in [families[name]]
+            ),
+        )
+        chosen = (
+            f"{_cap(_family(t['model']))} deployed: the simplest family within the noise of "
+            f"the best. On new {w.units}: ROC-AUC {_auc(m['validation']['roc_auc'])} "
+            f"(validation), {_auc(m['test']['roc_auc'])} (test).",
+            f"{_cap(w.doing)} the riskiest 10% of {w.units} reaches "
+            f"{number(m['test']['top_decile_lift'], 2)} times as many {w.positives} as "
+            f"{w.doing} 10% at random.",
+        )
+        return Slide(title="The model", table=table, bullets=chosen)
     return Slide(
         title="The model",
         table=(

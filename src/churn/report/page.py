@@ -36,10 +36,11 @@ from churn.report.update import render_update
 FAMILY_NAMES = {
     "logistic_regression": "logistic regression",
     "random_forest": "random forest",
-    "hist_gradient_boosting": "gradient-boosted trees",
+    "hist_gradient_boosting": "gradient-boosted trees (scikit-learn)",
     "decision_tree": "decision tree",
     "svm": "support vector machine",
     "mlp": "neural network (multi-layer perceptron)",
+    "lightgbm": "gradient-boosted trees (LightGBM)",
 }
 
 
@@ -54,6 +55,11 @@ def _family(name: str) -> str:
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _family_title(name: str) -> str:
+    """The family's name at the start of a sentence."""
+    return _cap(_family(name))
 
 
 def _inline(text: str) -> str:
@@ -211,6 +217,63 @@ def _explore(ev: Evidence, problem: Problem, pngs: dict[str, bytes], boxplots: b
     return "".join(html_)
 
 
+def _tuning_sentence(ev: Evidence) -> str:
+    tuning = ev.train.get("tuning", {})
+    if tuning.get("method", "none") == "none" or len(ev.tuning) <= 1:
+        return (
+            "Its settings were fixed in <code>params.yaml</code> (no automatic search in this run)."
+        )
+    best = max(ev.tuning, key=lambda r: r["roc_auc_mean"])
+    worst = min(ev.tuning, key=lambda r: r["roc_auc_mean"])
+    return (
+        f"An automatic search ({esc(tuning['method'])}) tried {len(ev.tuning)} settings "
+        f"(ROC-AUC {_auc(worst['roc_auc_mean'])} to "
+        f"{_auc(best['roc_auc_mean'])}) and kept the best."
+    )
+
+
+def _why_the_winner(selection: dict[str, Any], folds: int, w: Words) -> str:
+    """Why the deployed family won, in words, from the selection record of train.json."""
+    families = selection["families"]
+    best, winner = selection["best"], selection["winner"]
+    order = selection["candidates"]
+    simpler = order[: order.index(winner)]
+    if winner == best:
+        reason = (
+            f"<strong>{esc(_family_title(winner))}</strong> had the highest cross-validated "
+            f"ROC-AUC ({_auc(families[winner]['roc_auc_mean'])})"
+            + (
+                ", and every simpler family was further below it than the margin of noise"
+                if simpler
+                else ", and it is also the simplest family compared"
+            )
+            + ", so it was deployed."
+        )
+    else:
+        f = families[winner]
+        reason = (
+            f"<strong>{esc(_family_title(best))}</strong> had the highest cross-validated ROC-AUC "
+            f"({_auc(families[best]['roc_auc_mean'])}), but "
+            f"<strong>{esc(_family(winner))}</strong> is simpler and only "
+            f"{_auc(f['difference_from_best'])} below it on the same folds, within the "
+            f"margin of noise ({_auc(f['difference_se'])}), so it was deployed: a more "
+            "complex model must earn its place by more than chance."
+        )
+    return (
+        f"<p>{reason}</p>"
+        '<p class="muted">How the family is chosen (<code>train.model: auto</code>): every '
+        f"family is scored by {number(folds)}-fold cross-validation on the training part, "
+        "on the same folds. Each is compared with the best family fold by fold (the same "
+        "fold is hard or easy for all of them, so the paired difference is far less noisy "
+        "than either score), with a standard error that accounts for the overlap of the "
+        "training folds. The deployed family is the first of the list, simplest first, "
+        f"whose gap to the best is within that margin. Profit per {esc(w.unit)} is the expected "
+        "profit of each family's out-of-fold predictions at its own best threshold. Fit "
+        "times are in the training log, not on this page: they change from run to run, and "
+        "this page has the same bytes for the same results.</p>"
+    )
+
+
 def _models(ev: Evidence, w: Words) -> str:
     t = ev.train
     cv = t["cv"]
@@ -218,18 +281,51 @@ def _models(ev: Evidence, w: Words) -> str:
         f"{esc(k)}={'none' if v is None else esc(v)}"
         for k, v in sorted(t["hyperparameters"].items())
     )
-    tuning = t.get("tuning", {})
-    if tuning.get("method", "none") == "none" or len(ev.tuning) <= 1:
-        tuned = (
-            "Its settings were fixed in <code>params.yaml</code> (no automatic search in this run)."
-        )
-    else:
-        best = max(ev.tuning, key=lambda r: r["roc_auc_mean"])
-        worst = min(ev.tuning, key=lambda r: r["roc_auc_mean"])
-        tuned = (
-            f"An automatic search ({esc(tuning['method'])}) tried {len(ev.tuning)} settings "
-            f"(ROC-AUC {_auc(worst['roc_auc_mean'])} to "
-            f"{_auc(best['roc_auc_mean'])}) and kept the best."
+    intro = (
+        '<h2 id="models">4. The models compared</h2>'
+        "<p>The quality of the ranking is measured by the <strong>ROC-AUC</strong>: the "
+        f"chance that the model gives a higher risk to a random {esc(w.unit)} who "
+        f"{esc(w.happened)} than to a random one who {esc(w.not_happened)} (0.5 is a coin "
+        "toss, 1.0 is perfect).</p>"
+    )
+    deployed = (
+        f"<p>Deployed: <strong>{esc(_family(t['model']))}</strong> ({hyper}). "
+        f"{_tuning_sentence(ev)} On {esc(w.units)} it never saw, its ROC-AUC is "
+        f"{_auc(ev.metrics['validation']['roc_auc'])} (validation) and "
+        f"{_auc(ev.metrics['test']['roc_auc'])} (test).</p>"
+    )
+    selection = t.get("selection")
+    if selection:
+        families = selection["families"]
+        rows = [
+            [
+                f"<strong>{esc(_family(name))}</strong> (deployed)"
+                if name == selection["winner"]
+                else esc(_family(name)),
+                f"{_auc(f['roc_auc_mean'])} ± {_auc(f['roc_auc_std'])}",
+                "best"
+                if name == selection["best"]
+                else f"{_auc(f['difference_from_best'])} ± {_auc(f['difference_se'])}",
+                "—" if f.get("profit_oof") is None else money(f["profit_oof"]),
+            ]
+            for name in selection["candidates"]
+            for f in [families[name]]
+        ]
+        return (
+            intro
+            + f"<p>{number(len(families))} model families were compared, simplest first:</p>"
+            + table(
+                [
+                    "model family",
+                    "cross-validation ROC-AUC (training part)",
+                    "below the best (± standard error)",
+                    f"profit per {esc(w.unit)} (out-of-fold)",
+                ],
+                rows,
+                numeric=[1, 2, 3],
+            )
+            + _why_the_winner(selection, cv["folds"], w)
+            + deployed
         )
     rows = [
         [
@@ -240,23 +336,19 @@ def _models(ev: Evidence, w: Words) -> str:
         ]
     ]
     return (
-        '<h2 id="models">4. The models compared</h2>'
-        "<p>The quality of the ranking is measured by the <strong>ROC-AUC</strong>: the "
-        f"chance that the model gives a higher risk to a random {esc(w.unit)} who "
-        f"{esc(w.happened)} than to a random one who {esc(w.not_happened)} (0.5 is a coin "
-        "toss, 1.0 is perfect).</p>"
+        intro
         + table(
             ["model family", "cross-validation (training part)", "validation", "test"],
             rows,
             numeric=[1, 2, 3],
         )
         + f"<p>This run trains one family, <strong>{esc(_family(t['model']))}</strong> "
-        f"({hyper}), checked by {number(cv['folds'])}-fold cross-validation. {tuned}</p>"
-        '<p class="muted">The pipeline trains one family per run (<code>train.model</code>). '
-        "The comparison of all families (logistic regression, decision tree, random forest, "
-        "gradient-boosted trees, support vector machine, neural network), each tuned, is "
-        "produced by <code>make bench-models</code> (it takes minutes, so it is not part of "
-        "every run); see the README section “How good are the models”.</p>"
+        f"({hyper}), checked by {number(cv['folds'])}-fold cross-validation. "
+        f"{_tuning_sentence(ev)}</p>"
+        '<p class="muted">This run names one family (<code>train.model</code>). With '
+        "<code>train.model: auto</code> the pipeline compares every family on the same "
+        "folds and deploys the simplest one that is as good as the best, and this section "
+        "shows them all.</p>"
     )
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pandas as pd
-from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.model_selection import StratifiedKFold
 
 #: The score every candidate and family is compared by.
 SCORING = "roc_auc"
@@ -37,11 +35,3 @@ class CrossValidation(FoldScores):
 def folds(n_splits: int, seed: int) -> StratifiedKFold:
     """The shuffled, seeded stratified folds every score on the training split uses."""
     return StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-
-
-def cross_validate_pipeline(
-    pipeline: Any, X: pd.DataFrame, y: pd.Series, n_splits: int, seed: int
-) -> CrossValidation:
-    """Stratified k-fold ROC-AUC of ``pipeline`` on the training split."""
-    result = cross_validate(pipeline, X, y, cv=folds(n_splits, seed), scoring=SCORING, n_jobs=1)
-    return CrossValidation(SCORING, n_splits, [float(s) for s in result["test_score"]])

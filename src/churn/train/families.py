@@ -1,39 +1,48 @@
-"""The model families ``train.model`` may name, each a function (params, seed) -> estimator."""
+"""The model families ``train.model`` may name, each a function (params, seed) -> estimator.
+
+Each function imports its estimator when called: a run that fits one family pays
+only for that family's modules (scikit-learn's ensembles, neural networks and
+LightGBM each take a noticeable share of a stage's start-up).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.neural_network import MLPClassifier
-from sklearn.svm import SVC, LinearSVC
-from sklearn.tree import DecisionTreeClassifier
 
+def _logistic_regression(params: dict[str, Any], seed: int) -> Any:
+    from sklearn.linear_model import LogisticRegression
 
-def _logistic_regression(params: dict[str, Any], seed: int) -> LogisticRegression:
     return LogisticRegression(**params, random_state=seed)
 
 
-def _random_forest(params: dict[str, Any], seed: int) -> RandomForestClassifier:
+def _random_forest(params: dict[str, Any], seed: int) -> Any:
+    from sklearn.ensemble import RandomForestClassifier
+
     return RandomForestClassifier(**params, random_state=seed, n_jobs=1)
 
 
-def _hist_gradient_boosting(params: dict[str, Any], seed: int) -> HistGradientBoostingClassifier:
+def _hist_gradient_boosting(params: dict[str, Any], seed: int) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     return HistGradientBoostingClassifier(**params, random_state=seed, early_stopping=False)
 
 
-def _decision_tree(params: dict[str, Any], seed: int) -> DecisionTreeClassifier:
+def _decision_tree(params: dict[str, Any], seed: int) -> Any:
+    from sklearn.tree import DecisionTreeClassifier
+
     return DecisionTreeClassifier(**params, random_state=seed)
 
 
-def _svm(params: dict[str, Any], seed: int) -> CalibratedClassifierCV:
+def _svm(params: dict[str, Any], seed: int) -> Any:
     # An SVM gives margins, not probabilities: sigmoid calibration on internal folds turns
     # them into probabilities (cheaper and more stable than SVC(probability=True)).
     # LinearSVC fits 5k rows in tens of milliseconds; an RBF SVC takes about a second.
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import SVC, LinearSVC
+
     params = dict(params)
     kernel, n_folds, gamma = (
         params.pop("kernel"),
@@ -48,9 +57,27 @@ def _svm(params: dict[str, Any], seed: int) -> CalibratedClassifierCV:
     return CalibratedClassifierCV(base, method="sigmoid", cv=cv)
 
 
-def _mlp(params: dict[str, Any], seed: int) -> MLPClassifier:
+def _mlp(params: dict[str, Any], seed: int) -> Any:
+    from sklearn.neural_network import MLPClassifier
+
     params = {**params, "hidden_layer_sizes": tuple(params["hidden_layer_sizes"])}
     return MLPClassifier(**params, random_state=seed)
+
+
+def _lightgbm(params: dict[str, Any], seed: int) -> Any:
+    # LightGBM's scikit-learn estimator, inside the same Pipeline as every family. One
+    # thread and LightGBM's deterministic mode (with row-wise histograms fixed rather than
+    # chosen by a timing test): the same data gives the same trees, hence the same bytes.
+    from lightgbm import LGBMClassifier
+
+    return LGBMClassifier(
+        **params,
+        random_state=seed,
+        n_jobs=1,
+        deterministic=True,
+        force_row_wise=True,
+        verbose=-1,
+    )
 
 
 #: Model families by the name used in ``params.yaml`` (``train.model``).
@@ -61,6 +88,7 @@ FAMILIES: dict[str, Callable[[dict[str, Any], int], Any]] = {
     "decision_tree": _decision_tree,
     "svm": _svm,
     "mlp": _mlp,
+    "lightgbm": _lightgbm,
 }
 
 #: Where a family's hyperparameters sit in the pipeline (for search CV's ``set_params``).

@@ -19,8 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import ExtraTreesClassifier
-from sklearn.feature_selection import SelectFromModel, SelectKBest, chi2, mutual_info_classif
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     OneHotEncoder,
@@ -87,6 +85,8 @@ def chi2_shifted(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``chi2`` needs non-negative features; scaled numeric columns are not. The shift
     keeps the ranking meaningful for one-hot and spline columns (already >= 0).
     """
+    from sklearn.feature_selection import chi2
+
     X = np.asarray(X, dtype=np.float64)
     return chi2(X - X.min(axis=0), y)
 
@@ -142,6 +142,12 @@ def preprocessor(
 
 def selector(features: FeatureStepParams, seed: int) -> Any | None:
     """The feature selection step, or None when ``selection`` is none."""
+    if features.selection == "none":
+        return None
+    # Imported only when a selection step is used (the ensembles are slow to import).
+    from sklearn.ensemble import ExtraTreesClassifier
+    from sklearn.feature_selection import SelectFromModel, SelectKBest, mutual_info_classif
+
     if features.selection == "mutual_info":
         return SelectKBest(partial(mutual_info_classif, random_state=seed), k=features.k)
     if features.selection == "chi2":
