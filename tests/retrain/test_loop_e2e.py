@@ -93,8 +93,7 @@ def shuffle_labels(folder, seed: int = 0) -> int:
 @pytest.mark.timeout(1800)
 def test_the_loop_retrains_under_drift_only_refuses_a_worse_model_and_rolls_back(tmp_path):
     lines: list[str] = []
-    # The first model up to the gate only: explanations and reports run once, at promotion.
-    demo = LoopDemo(REPO_ROOT, tmp_path / "loop", say=lines.append, first_stages=("gate",))
+    demo = LoopDemo(REPO_ROOT, tmp_path / "loop", say=lines.append)
     demo.setup()
     demo.start_service()
     try:

@@ -65,9 +65,6 @@ class LoopDemo:
     params: dict[str, Any] = field(default_factory=dict)
     say: Callable[[str], None] = print
     replace: bool = False
-    #: The stages the first model's `dvc repro` runs (empty: all). A test may stop at the
-    #: gate: the other stages (explanations, reports) then run once, at promotion.
-    first_stages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.workspace = self.workspace.resolve()
@@ -127,7 +124,7 @@ class LoopDemo:
         ws.commit("a copy of the repository, trained on the stream's training source")
         self.say(f"[loop] workspace {self.workspace}")
         self.say(f"[loop] the first model, on {self.spec.model.describe()}: dvc repro")
-        ws.run("dvc", "repro", *self.first_stages)
+        ws.run("dvc", "repro")
         ws.commit("the first model")
         out = self.retrain("register", "--by", "demo").stdout.strip()
         self.say(f"[loop] {out}")
