@@ -29,6 +29,8 @@ def test_dvc_repro_notices_a_changed_database_table(tmp_path, monkeypatch, sql_d
     )
     # A 2,500-row sample trains a weaker model: record the gate's verdict, don't stop on it.
     set_param(box, "gate.enforce", False)
+    # Its 375 test rows cannot hold the simulated stream's five months of 210: no stream.
+    set_param(box, "stream.months", [])
     set_param(box, "collect.watch", "data/raw/source_state.json")
     set_param(box, "collect.fingerprint", ["source"])
     # The whole pipeline on SQLite; on PostgreSQL up to clean, to keep the suite short: what
