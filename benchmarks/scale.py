@@ -235,19 +235,8 @@ def main() -> None:
 
 
 def report(args, params, size, made, stages, rows, total, lowest, load_start, load_end) -> None:
-    order = [
-        "collect",
-        "validate",
-        "clean",
-        "featurize",
-        "split",
-        "train",
-        "evaluate",
-        "explain",
-        "gate",
-        "explore",
-        "report",
-    ]
+    # Stages in dvc.yaml's order (the pipeline's), as many as ran.
+    order = list(yaml.safe_load((sandbox.REPO_ROOT / "dvc.yaml").read_text())["stages"])
     mem = psutil_total()
     print(
         f"source: {args.rows:,} rows, {size:,.0f} MiB of CSV (seed {args.seed}, made in "
