@@ -98,7 +98,7 @@ lock: ## Re-resolve the locks from pyproject.toml (needs the network)
 
 .PHONY: clean
 clean: ## Remove the environment and tool caches (not the DVC cache)
-	rm -rf $(VENV) .pytest_cache .ruff_cache dvc_plots
+	rm -rf $(VENV) .pytest_cache .ruff_cache .cache dvc_plots
 
 METRIC ?= test.roc_auc
 .PHONY: exp-best

@@ -23,6 +23,19 @@ from tests.support.postgres import start_cluster
 from tests.support.sandbox import REPO_ROOT
 from tests.support.telco import TELCO
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_score_cache_in_process():
+    """In-process tests compute every cross-validation and write nothing to the checkout.
+
+    The cache has its own tests (tests/test_score_cache.py); end-to-end copies use their
+    own .cache, as a clone does (tests/support/sandbox.py drops the variable).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHURN_CACHE_DIR", "off")
+        yield
+
+
 TELCO_CSV = REPO_ROOT / "data" / "external" / "telco_customer_churn.csv"
 #: What params.yaml asks of each target class: the 70/15/15 split, 5 CV folds, 1% share.
 NEEDS = ClassNeeds(train=0.7, validation=0.15, test=0.15, cv_folds=5, max_share=0.99)

@@ -37,6 +37,8 @@ def environment() -> dict[str, str]:
     env.setdefault("GIT_COMMITTER_NAME", "churn-tests")
     env.setdefault("GIT_COMMITTER_EMAIL", "churn-tests@localhost")
     env["DVC_NO_ANALYTICS"] = "1"
+    # Each copy keeps its cross-validation scores in its own .cache (as a clone would).
+    env.pop("CHURN_CACHE_DIR", None)
     return env
 
 

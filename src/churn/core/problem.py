@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from churn.core.contract import BlankRule, Column, Contract, Kind
 from churn.core.errors import ConfigError
+from churn.core.io import load_yaml
 from churn.core.params import BusinessParams, GateBars, Section, Strict, load
 
 #: The column made for a problem whose unit has no identifier (see ``row_ids``).
@@ -414,7 +415,7 @@ def default_example(contract: Contract) -> dict[str, Any]:
 def parse_problem(text: str, path: str) -> Problem:
     """The problem in ``text`` (the content of the file ``path``), validated."""
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from churn.core.artifacts import load_model
 from churn.core.decision import Decision
 from churn.core.errors import ArtifactError, ConfigError
+from churn.core.io import load_yaml
 from churn.core.paths import LOCK_FILE, Reader, read_paths
 from churn.core.problem import Problem, ProblemParams, parse_problem
 
@@ -117,7 +116,7 @@ def read_problem_at(read: Reader, where: str) -> Problem:
     raw = read("params.yaml")
     if raw is None:
         raise ConfigError(f"params.yaml not found in {where}")
-    params = yaml.safe_load(raw) or {}
+    params = load_yaml(raw) or {}
     try:
         path = ProblemParams.model_validate(params.get("problem")).file
     except ValueError:
@@ -192,14 +191,14 @@ def load(root: str | Path = ".", rev: str | None = None) -> ServedModel:
         git_rev=git_rev,
         decision=decision_threshold(read, md5, where, paths["decision"]),
         problem=read_problem_at(read, where),
-        training_data_md5=_training_data_md5(yaml.safe_load(lock_bytes)),
+        training_data_md5=_training_data_md5(load_yaml(lock_bytes)),
         metrics=metrics,
     )
 
 
 def _recorded(lock_bytes: bytes, model_path: str) -> str:
     """The md5 ``dvc.lock`` records for the model (already checked against the file)."""
-    for stage in yaml.safe_load(lock_bytes).get("stages", {}).values():
+    for stage in load_yaml(lock_bytes).get("stages", {}).values():
         for out in stage.get("outs", []):
             if out["path"] == model_path:
                 return out["md5"]

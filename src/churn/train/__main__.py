@@ -47,11 +47,11 @@ def main(args) -> None:
     for name, score in (result.scores or {}).items():
         # Fit times vary from run to run: they are logged, not written to the metrics.
         log.info(
-            "%-22s CV ROC-AUC %.4f +- %.4f  (%.2f s of fitting)",
+            "%-22s CV ROC-AUC %.4f +- %.4f  (%s)",
             name,
             score.mean,
             score.std,
-            score.seconds,
+            "kept from an earlier run" if score.cached else f"{score.seconds:.2f} s of fitting",
         )
     if result.choice is not None:
         log.info("best %s; chosen %s", result.choice.best, result.choice.winner)

@@ -20,6 +20,7 @@ from churn.evaluate.business import Economics, best_threshold
 from churn.train.cv import SCORING, CrossValidation, folds
 from churn.train.families import PARAM_PREFIX
 from churn.train.pipeline import Design, build_head, engineered_inputs, with_features
+from churn.train.score_cache import ScoreCache
 from churn.train.selection import Choice, FamilyScore, choose, rule_text, score_families
 
 
@@ -60,7 +61,10 @@ def fit_model(table: pd.DataFrame, design: Design, params: TrainParams) -> Train
             )
             for family in params.candidates()
         }
-        scores = score_families(heads, X, y, params.cv_folds, params.seed, params.selection.n_jobs)
+        cache = ScoreCache.open(X, y, params.cv_folds, params.seed)
+        scores = score_families(
+            heads, X, y, params.cv_folds, params.seed, params.selection.n_jobs, cache
+        )
         family = params.model
         if family == "auto":
             choice = choose(scores, params.selection.standard_errors)

@@ -35,6 +35,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from churn.train.cv import SCORING, FoldScores, folds
+from churn.train.score_cache import ScoreCache
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class FamilyScore(FoldScores):
     out_of_fold: np.ndarray = field(repr=False)
     #: Seconds spent fitting and scoring its folds (varies from run to run: logs only).
     seconds: float = 0.0
+    #: Taken from the score cache (``churn.train.score_cache``) instead of computed.
+    cached: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,14 +105,33 @@ def score_families(
     n_splits: int,
     seed: int,
     n_jobs: int = 1,
+    cache: ScoreCache | None = None,
 ) -> dict[str, FamilyScore]:
     """Cross-validate each family's head (``preprocess [-> select] -> model``) on the same folds.
 
     Heads whose steps before ``model`` are the same (every family built from the same
     params, except the tree families that take categories as codes) share them: those
     steps are fitted once per fold and group. The scores are those of ``cross_validate``
-    on each whole head with the folds of ``churn.train.cv.folds``.
+    on each whole head with the folds of ``churn.train.cv.folds``. A family whose
+    result ``cache`` holds is not computed again; computed ones are put in it.
     """
+    kept: dict[str, FamilyScore] = {}
+    if cache is not None:
+        for name, head in heads.items():
+            hit = cache.get(head)
+            if hit is not None:
+                kept[name] = FamilyScore(name, hit[0], hit[1], 0.0, cached=True)
+    todo = {name: head for name, head in heads.items() if name not in kept}
+    computed = _score(todo, X, y, n_splits, seed, n_jobs) if todo else {}
+    if cache is not None:
+        for name, score in computed.items():
+            cache.put(heads[name], score.scores, score.out_of_fold)
+    return {name: kept[name] if name in kept else computed[name] for name in heads}
+
+
+def _score(
+    heads: dict[str, Pipeline], X: pd.DataFrame, y: pd.Series, n_splits: int, seed: int, n_jobs: int
+) -> dict[str, FamilyScore]:
     names = list(heads)
     groups: dict[str, list[str]] = {}
     fronts: dict[str, Pipeline | None] = {}
