@@ -116,6 +116,21 @@ def test_an_almost_constant_target_is_refused():
     assert refusal(source(no=2000, yes=12), off) == ""
 
 
+def test_the_class_share_outcome_counts_each_class_without_listing_its_rows():
+    """Only counts are asked of Great Expectations for the share check (its rows are fine)."""
+    df = source(no=2000, yes=12)
+    raw = df.assign(_source_file="s.csv", _source_line=np.arange(2, len(df) + 2))
+    summary = validate(raw, TELCO, PARAMS, "data/raw/customers.parquet", NEEDS)
+    shares = [e for e in summary["expectations"] if e["rule"] == "target_class_share"]
+    assert len(shares) == 2
+    by_value = {e["examples"][0]["value"]: e for e in shares}
+    assert by_value["No"]["examples"] == [{"count": 2000, "value": "No"}]
+    assert by_value["No"]["unexpected_count"] == 2000 and not by_value["No"]["success"]
+    assert by_value["Yes"]["examples"] == [{"count": 12, "value": "Yes"}]
+    assert by_value["Yes"]["success"]
+    assert all(e["lines"] == [] and e["element_count"] == 2012 for e in shares)
+
+
 def test_other_failures_are_still_reported_beside_the_target():
     df = source(no=300, yes=3)
     df.loc[0, "tenure"] = "-1"
