@@ -23,11 +23,13 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from churn.core.cli import log, parser, run
+from churn.core.compute import LocalEngine
 from churn.core.decision import Decision
 from churn.core.errors import DataError
 from churn.core.io import read_parquet, write_json
-from churn.core.params import load
+from churn.core.params import ComputeParams, load
 from churn.core.problem import load_problem
+from churn.core.tables import read_sample
 from churn.evaluate.business import Economics
 from churn.monitor.alarms import ThresholdCache
 from churn.monitor.assess import assess, bars_for, baseline
@@ -67,7 +69,27 @@ def main(args) -> None:
     contract, words = problem.contract, problem.words
     decision = Decision.parse(args.decision.read_bytes(), str(args.decision), "the workspace")
     validation = json.loads(args.evaluate_metrics.read_text())["validation"]
-    reference = read_parquet(args.reference)
+    compute = load(ComputeParams)
+    # The inputs' reference: every row of the training split, or a seeded sample of
+    # compute.sample_rows where it is larger (the drift profile and its calibration need
+    # thousands of rows; a 7M-row split read whole peaked at 5.6 GB).
+    reference, reference_rows = read_sample(
+        args.reference,
+        contract.id_column,
+        compute.sample_rows,
+        compute.seed,
+        LocalEngine(),
+        compute.batch_rows,
+    )
+    reference_sample = None
+    if len(reference) < reference_rows:
+        reference_sample = {"rows": len(reference), "of": reference_rows, "seed": compute.seed}
+        log.info(
+            "drift reference: a seeded sample of %s of the training split's %s rows "
+            "(compute.sample_rows)",
+            f"{len(reference):,}",
+            f"{reference_rows:,}",
+        )
     scores = read_parquet(args.score_reference)["probability"].to_numpy(dtype=np.float64)
     gate = {
         "roc_auc": problem.spec.gate.min_test_roc_auc,
@@ -132,6 +154,7 @@ def main(args) -> None:
                 retrain_periods=params.retrain.periods,
                 evidence=params.retrain.evidence,
                 simulated=simulated,
+                reference_sample=reference_sample,
             ),
             args.verdicts,
         )

@@ -120,11 +120,14 @@ def verdicts_document(
     retrain_periods: int,
     evidence: str,
     simulated: dict[str, Any] | None = None,
+    reference_sample: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """verdicts.json: every period's verdict with its reasons, signals and numbers.
 
     ``simulated``: the stream is SIMULATED (its directory, origin and each period's
     scenario); the document says so, and each period names its scenario.
+    ``reference_sample``: the drift reference is a seeded sample of the training split
+    (its rows, of how many, the seed); said only then, so small data keeps its bytes.
     """
     by_period = {a.period: a for a in assessments}
     periods = []
@@ -160,6 +163,7 @@ def verdicts_document(
         "schema_version": VERDICTS_SCHEMA,
         "model": {"version": base.model_version, "threshold": base.threshold},
         "simulated": simulated,
+        **({"reference_sample": reference_sample} if reference_sample else {}),
         "prediction_log": {
             "path": extent.path.as_posix(),
             "exists": extent.exists,
