@@ -207,6 +207,8 @@ def main() -> None:
     load_start = os.getloadavg()
     try:
         box = sandbox.create(work / "repo")
+        # The copy's own code runs, not the checkout's (which may change during a long run).
+        os.environ["PYTHONPATH"] = str(box.path / "src")
         start = time.perf_counter()
         make_in_subprocess(
             sandbox.REPO_ROOT / "data/external/telco_customer_churn.csv",
