@@ -62,7 +62,7 @@ def test_a_kept_result_is_the_computed_one(table, params, cache_dir):
     fresh = run(table, params, heads(params), cache=False)
     first = run(table, params, heads(params))
     assert not any(s.cached for s in first.values())
-    assert len(list(cache_dir.glob("*.joblib"))) == len(FAMILIES)
+    assert len(list(cache_dir.glob("*.npz"))) == len(FAMILIES)
     second = run(table, params, heads(params))
     assert all(s.cached for s in second.values())
     assert_same(fresh, first)
@@ -79,7 +79,7 @@ def test_a_changed_family_parameter_rescores_that_family_only(table, params, cac
         "lightgbm": True,
     }
     assert_same(again, run(table, params, changed, cache=False))
-    assert len(list(cache_dir.glob("*.joblib"))) == len(FAMILIES) + 1
+    assert len(list(cache_dir.glob("*.npz"))) == len(FAMILIES) + 1
 
 
 def test_other_rows_or_labels_miss(table, params, cache_dir):
@@ -93,8 +93,8 @@ def test_other_rows_or_labels_miss(table, params, cache_dir):
 
 def test_a_damaged_entry_is_computed_again(table, params, cache_dir):
     first = run(table, params, heads(params))
-    for entry in cache_dir.glob("*.joblib"):
-        entry.write_bytes(b"not a joblib file")
+    for entry in cache_dir.glob("*.npz"):
+        entry.write_bytes(b"not an npz file")
     again = run(table, params, heads(params))
     assert not any(s.cached for s in again.values())
     assert_same(first, again)
@@ -145,9 +145,9 @@ def test_the_key_is_the_same_in_another_process(table, params, tmp_path, cache_d
 def test_prune_keeps_the_most_recently_used(tmp_path):
     entries = []
     for n in range(5):
-        entry = tmp_path / f"{n}.joblib"
+        entry = tmp_path / f"{n}.npz"
         entry.write_bytes(b"x")
         os.utime(entry, (1_000_000 + n, 1_000_000 + n))
         entries.append(entry)
     score_cache.prune(entries, keep=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.joblib", "4.joblib"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.npz", "4.npz"]

@@ -78,29 +78,35 @@ class ScoreCache:
         return joblib.hash((head, self.data_key, self.code_key))
 
     def _path(self, key: str) -> Path:
-        return self.location / f"{key}.joblib"
+        return self.location / f"{key}.npz"
 
     def get(self, head: Any) -> tuple[list[float], np.ndarray] | None:
         """The family's per-fold scores and out-of-fold probabilities, if kept."""
         path = self._path(self.key(head))
         try:
-            scores, out_of_fold = joblib.load(path)
+            # Plain arrays, never a pickle: nothing here executes what the folder holds.
+            with np.load(path, allow_pickle=False) as kept:
+                scores, out_of_fold = kept["scores"], kept["out_of_fold"]
         except FileNotFoundError:
             return None
         except Exception:  # a partial or foreign file: compute again (and overwrite it)
             return None
         os.utime(path)  # most recently used
-        return list(scores), np.asarray(out_of_fold, dtype=np.float64)
+        return [float(s) for s in scores], np.asarray(out_of_fold, dtype=np.float64)
 
     def put(self, head: Any, scores: list[float], out_of_fold: np.ndarray) -> None:
         self.location.mkdir(parents=True, exist_ok=True)
         path = self._path(self.key(head))
         # Written aside, then renamed: a reader never sees half a file.
         handle, temporary = tempfile.mkstemp(dir=self.location, suffix=".tmp")
-        os.close(handle)
-        joblib.dump((list(scores), out_of_fold), temporary)
+        with os.fdopen(handle, "wb") as out:
+            np.savez(
+                out,
+                scores=np.asarray(scores, dtype=np.float64),
+                out_of_fold=np.asarray(out_of_fold, dtype=np.float64),
+            )
         os.replace(temporary, path)
-        prune(self.location.glob("*.joblib"), MAX_ENTRIES)
+        prune(self.location.glob("*.npz"), MAX_ENTRIES)
 
 
 def prune(entries: Iterable[Path], keep: int, stat: Callable[[Path], float] | None = None) -> None:
