@@ -106,6 +106,8 @@ def telco_clean(telco_raw: pd.DataFrame) -> pd.DataFrame:
 
 #: The tag of the pipeline run in ``pipeline_repo``.
 PIPELINE_TAG = "churn-v1"
+#: The fixtures backed by the session's one cold `dvc repro` (``_prepared_pipeline``).
+PIPELINE_FIXTURES = {"pipeline_repo", "pipeline_copy", "pipeline_first_run"}
 
 
 def _shared_folder(tmp_path_factory: pytest.TempPathFactory, config: pytest.Config) -> Path:
@@ -187,21 +189,33 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the end-to-end tests that share a module-scoped sandbox on one xdist worker.
+    """Keep tests that share an expensive fixture on one xdist worker.
 
     `make test` runs on two workers with ``--dist loadgroup``: a test goes to whichever
     worker is free, but the tests of an end-to-end module that share a module-scoped
     fixture (a pipeline run, a `dvc exp` queue) stay together, or each worker would
     build it again. End-to-end tests with sandboxes of their own stay free to spread.
-    Runs before xdist reads the groups (tryfirst).
+    Runs before xdist reads the groups (tryfirst). pytest 9.2 broke the grouping
+    silently (pytest-dev/pytest-xdist#1386): pyproject.toml keeps pytest below it.
     """
+    first = []
     for item in items:
-        if not item.get_closest_marker("e2e") or item.get_closest_marker("xdist_group"):
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if not item.get_closest_marker("e2e"):
+            if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+                item.add_marker(pytest.mark.xdist_group("prepared-pipeline"))
+                first.append(item)
             continue
         fixtures = getattr(item, "_fixtureinfo", None)
         defs = fixtures.name2fixturedefs.values() if fixtures else ()
         if any(d[-1].scope == "module" for d in defs if d):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    # The quick tests that read the session's pipeline run (the service's, the notebook's)
+    # go first, together: one worker builds the run and then runs them while the other
+    # works through the unit tests, instead of both waiting for the build.
+    chosen = set(map(id, first))
+    items[:] = first + [item for item in items if id(item) not in chosen]
 
 
 @pytest.fixture(scope="session")
