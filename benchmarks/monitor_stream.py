@@ -39,8 +39,7 @@ from churn.core.artifacts import load_model
 from churn.core.params import load
 from churn.core.problem import load_problem
 from churn.evaluate.business import Economics
-from churn.monitor.alarms import ThresholdCache
-from churn.monitor.assess import assess, bars_for, baseline
+from churn.monitor.assess import assess, bars_for, baseline, threshold_cache
 from churn.monitor.outcomes import read_source
 from churn.monitor.records import PeriodRecords
 from churn.monitor.settings import MonitorParams
@@ -137,15 +136,7 @@ def main() -> None:
         ),
         segments=problem.segments,
     )
-    cache = ThresholdCache(
-        base.profile,
-        repeats=params.drift.repeats,
-        seed=params.seed,
-        target=params.drift.target,
-        alpha=params.drift.alpha,
-        effect=params.drift.effect,
-        min_effect=params.drift.min_effect,
-    )
+    cache = threshold_cache(params, base)
     raw_spec = yaml.safe_load(args.spec.read_text())
     pool = read_source(StreamSpec.model_validate(raw_spec).pool, root=ws)
     start = time.perf_counter()

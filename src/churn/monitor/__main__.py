@@ -31,8 +31,7 @@ from churn.core.params import ComputeParams, load
 from churn.core.problem import load_problem
 from churn.core.tables import read_sample
 from churn.evaluate.business import Economics
-from churn.monitor.alarms import ThresholdCache
-from churn.monitor.assess import assess, bars_for, baseline
+from churn.monitor.assess import assess, bars_for, baseline, threshold_cache
 from churn.monitor.dashboard import render_dashboard
 from churn.monitor.log_state import extent as log_extent
 from churn.monitor.records import Extent, open_log, periods, read_period
@@ -126,15 +125,7 @@ def main(args) -> None:
             raise DataError("not JSON", file=str(args.log_state)) from None
         db = open_log(extent, str(args.log_state))
     assessments = []
-    cache = ThresholdCache(
-        base.profile,
-        repeats=params.drift.repeats,
-        seed=params.seed,
-        target=params.drift.target,
-        alpha=params.drift.alpha,
-        effect=params.drift.effect,
-        min_effect=params.drift.min_effect,
-    )
+    cache = threshold_cache(params, base)
     with threadpool_limits(limits=1):
         if db is not None:
             try:

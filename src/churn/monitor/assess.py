@@ -73,6 +73,20 @@ class Baseline:
     segments: tuple[str, ...]
 
 
+def threshold_cache(params: MonitorParams, base: Baseline) -> ThresholdCache:
+    """The drift alarm thresholds of ``params.drift``, calibrated on ``base``'s reference."""
+    drift = params.drift
+    return ThresholdCache(
+        base.profile,
+        repeats=drift.repeats,
+        seed=params.seed,
+        target=drift.target,
+        alpha=drift.alpha,
+        effect=drift.effect,
+        min_effect=drift.min_effect,
+    )
+
+
 def bars_for(
     params: MonitorParams, gate: dict[str, float], validation: dict[str, float]
 ) -> dict[str, Bar]:
