@@ -37,6 +37,9 @@ class Check:
     rule: str | None = None
     #: The value the check is about (the target class of a target rule).
     value: str | None = None
+    #: Its "unexpected" rows are not bad rows (the class-share check counts one class):
+    #: only their count is asked for, and ``value`` is the one unexpected value.
+    counts_only: bool = False
 
     @property
     def column(self) -> str | None:
@@ -96,7 +99,8 @@ def build_checks(
     checks: list[Check] = []
 
     def add(view: str, expectation: str, description: str, **kwargs: Any) -> None:
-        meta = {k: kwargs.pop(k) for k in ("subject", "rule", "value") if k in kwargs}
+        meta_keys = ("subject", "rule", "value", "counts_only")
+        meta = {k: kwargs.pop(k) for k in meta_keys if k in kwargs}
         checks.append(Check(len(checks), view, expectation, kwargs, description, **meta))
 
     expected = [*contract.names, *lineage.COLUMNS]
@@ -160,6 +164,7 @@ def target_checks(contract: Contract, needs: ClassNeeds, add: Any) -> None:
             mostly=round(1 - needs.max_share, 12),
             rule=CLASS_SHARE,
             value=value,
+            counts_only=True,
         )
 
 

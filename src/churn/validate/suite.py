@@ -36,7 +36,6 @@ from churn.core.contract import Contract
 from churn.core.params import ValidateParams
 from churn.validate.checks import (
     CLASS_ROWS,
-    CLASS_SHARE,
     TARGET_RULES,
     Check,
     ClassNeeds,
@@ -155,7 +154,7 @@ class SuiteRunner:
         source = ctx.data_sources.add_pandas("snapshot")
         groups: dict[tuple[str, str | None, bool], list[Check]] = {}
         for check in checks:
-            groups.setdefault((check.view, check.column, _counts_only(check)), []).append(check)
+            groups.setdefault((check.view, check.column, check.counts_only), []).append(check)
         self.groups = []
         for number, ((view, column, counts_only), selected) in enumerate(groups.items()):
             name = f"churn_{view}_{number}"
@@ -192,24 +191,15 @@ class SuiteRunner:
         return out
 
 
-def _counts_only(check: Check) -> bool:
-    """A check whose "unexpected" rows are not bad rows: only their count is needed.
-
-    The class-share check counts the rows of one target class as unexpected (at most
-    ``max_share`` of them may be): asking Great Expectations for the complete result
-    made it list, and then deep-copy, the index of most rows of the table, which was
-    two thirds of validation's time on large data. Its one unexpected value is known.
-    """
-    return check.rule == CLASS_SHARE
-
-
 def _partial(check: Check, item: Any) -> Partial:
     as_json = item.to_json_dict()
     details = as_json.get("result") or {}
     error = (as_json.get("exception_info") or {}).get("exception_message")
     raw_values = (item.result or {}).get("unexpected_list")
     values = _capped(Counter(raw_values)) if raw_values is not None else None
-    if _counts_only(check) and not error:
+    if check.counts_only and not error:
+        # The complete result format would list, then deep-copy, the index of every row of
+        # the class (most of the table): two thirds of validation's time on large data.
         unexpected = int(details.get("unexpected_count") or 0)
         values = Counter({check.value: unexpected} if unexpected else {})
     lines = [
@@ -250,7 +240,9 @@ _RUNNERS: dict[tuple, SuiteRunner] = {}
 
 
 def _runner(checks: Sequence[Check]) -> SuiteRunner:
-    key = tuple((c.id, c.view, c.expectation, repr(sorted(c.kwargs.items()))) for c in checks)
+    key = tuple(
+        (c.id, c.view, c.expectation, repr(sorted(c.kwargs.items())), c.counts_only) for c in checks
+    )
     if key not in _RUNNERS:
         _RUNNERS.clear()
         _RUNNERS[key] = SuiteRunner(checks)
