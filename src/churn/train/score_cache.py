@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -87,9 +87,7 @@ class ScoreCache:
             # Plain arrays, never a pickle: nothing here executes what the folder holds.
             with np.load(path, allow_pickle=False) as kept:
                 scores, out_of_fold = kept["scores"], kept["out_of_fold"]
-        except FileNotFoundError:
-            return None
-        except Exception:  # a partial or foreign file: compute again (and overwrite it)
+        except Exception:  # none yet, or a partial or foreign file: compute (and overwrite)
             return None
         os.utime(path)  # most recently used
         return [float(s) for s in scores], np.asarray(out_of_fold, dtype=np.float64)
@@ -109,13 +107,12 @@ class ScoreCache:
         prune(self.location.glob("*.npz"), MAX_ENTRIES)
 
 
-def prune(entries: Iterable[Path], keep: int, stat: Callable[[Path], float] | None = None) -> None:
+def prune(entries: Iterable[Path], keep: int) -> None:
     """Remove all but the ``keep`` most recently used ``entries``."""
-    when = stat or (lambda p: p.stat().st_mtime)
     dated = []
     for entry in entries:
         try:
-            dated.append((when(entry), entry))
+            dated.append((entry.stat().st_mtime, entry))
         except FileNotFoundError:  # removed by a concurrent run
             continue
     dated.sort(reverse=True)
