@@ -151,3 +151,15 @@ def test_prune_keeps_the_most_recently_used(tmp_path):
         entries.append(entry)
     score_cache.prune(entries, keep=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["3.npz", "4.npz"]
+
+
+def test_a_folder_that_cannot_be_written_costs_speed_not_the_run(table, params, tmp_path, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    X, y = engineered_inputs(table, DESIGN.columns), table[DESIGN.label]
+    unwritable = ScoreCache(blocker / "cv", "data", "code")  # its parent is a file
+    scores = score_families(
+        heads(params, ["logistic_regression"]), X, y, 3, params.seed, cache=unwritable
+    )
+    assert scores["logistic_regression"].scores and not scores["logistic_regression"].cached
+    assert "cross-validation scores not kept in" in caplog.text and score_cache.ENV in caplog.text

@@ -19,6 +19,7 @@ results are kept (a result is about 8 bytes per training row).
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterable
@@ -28,6 +29,8 @@ from typing import Any
 
 import joblib
 import numpy as np
+
+log = logging.getLogger("churn")
 
 DEFAULT_DIR = Path(".cache/churn")
 ENV = "CHURN_CACHE_DIR"
@@ -93,18 +96,28 @@ class ScoreCache:
         return [float(s) for s in scores], np.asarray(out_of_fold, dtype=np.float64)
 
     def put(self, head: Any, scores: list[float], out_of_fold: np.ndarray) -> None:
-        self.location.mkdir(parents=True, exist_ok=True)
-        path = self._path(self.key(head))
-        # Written aside, then renamed: a reader never sees half a file.
-        handle, temporary = tempfile.mkstemp(dir=self.location, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            np.savez(
-                out,
-                scores=np.asarray(scores, dtype=np.float64),
-                out_of_fold=np.asarray(out_of_fold, dtype=np.float64),
+        """Keep a result; a folder that cannot be written costs speed, never the run."""
+        try:
+            self.location.mkdir(parents=True, exist_ok=True)
+            path = self._path(self.key(head))
+            # Written aside, then renamed: a reader never sees half a file.
+            handle, temporary = tempfile.mkstemp(dir=self.location, suffix=".tmp")
+            with os.fdopen(handle, "wb") as out:
+                np.savez(
+                    out,
+                    scores=np.asarray(scores, dtype=np.float64),
+                    out_of_fold=np.asarray(out_of_fold, dtype=np.float64),
+                )
+            os.replace(temporary, path)
+            prune(self.location.glob("*.npz"), MAX_ENTRIES)
+        except OSError as exc:
+            log.warning(
+                "cross-validation scores not kept in %s (%s): the next run scores every "
+                "family again; set %s to a writable folder, or to off",
+                self.location,
+                exc.strerror or exc,
+                ENV,
             )
-        os.replace(temporary, path)
-        prune(self.location.glob("*.npz"), MAX_ENTRIES)
 
 
 def prune(entries: Iterable[Path], keep: int) -> None:
