@@ -72,3 +72,19 @@ def test_the_sample_is_the_same_whatever_the_batches(tmp_path, frame):
     assert not small[TELCO.id_column].equals(other[TELCO.id_column])  # the seed matters
     everything, _ = tables.read_sample(path, TELCO.id_column, 5_000, 3, engine, 1_000)
     pd.testing.assert_frame_equal(everything, frame)  # no larger than the sample: every row
+
+
+def test_the_sample_pass_also_sees_every_row(tmp_path, frame):
+    path = tmp_path / "t.parquet"
+    write_parquet(frame, path)
+    engine = LocalEngine()
+    plain, _ = tables.read_sample(path, TELCO.id_column, 500, 3, engine, 1_000)
+    sample, rows, counts = tables.read_sample_and(
+        path, TELCO.id_column, 500, 3, engine, 1_000, also=lambda df, piece: len(df)
+    )
+    pd.testing.assert_frame_equal(sample, plain)  # the same sample
+    assert rows == 2_500 and counts == [1_000, 1_000, 500]  # every row, slice by slice
+    _, _, whole = tables.read_sample_and(
+        path, TELCO.id_column, 5_000, 3, engine, 1_000, also=lambda df, piece: (len(df), piece)
+    )
+    assert whole == [(2_500, None)]  # read whole: one call

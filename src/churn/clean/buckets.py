@@ -48,19 +48,20 @@ def _bucket_folder(spill: str, index: int) -> Path:
     return Path(spill) / f"bucket-{index:05d}"
 
 
-def spill_slice(
-    raw: pd.DataFrame, piece: tables.Slice, spill: str, count: int, id_column: str
-) -> int:
-    """Spread one slice of the snapshot over the bucket folders (with each row's position)."""
+def spill_slice(piece: tables.Slice, spill: str, count: int, id_column: str) -> int:
+    """Spread one slice of the snapshot over the bucket folders (with each row's position).
+
+    In Arrow: only the identifiers become pandas (for the bucket hash); a slice through
+    pandas and back took twice as long.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    which = tables.buckets(raw[id_column], count)
+    raw = tables.read_slice_arrow(piece)
+    which = tables.buckets(raw.column(id_column).to_pandas(), count)
     order = np.argsort(which, kind="stable")
-    table = pa.Table.from_pandas(
-        raw.assign(**{ROW: np.arange(piece.offset, piece.offset + len(raw), dtype=np.int64)}),
-        preserve_index=False,
-    ).take(pa.array(order))
+    positions = np.arange(piece.offset, piece.offset + raw.num_rows, dtype=np.int64)
+    table = raw.append_column(ROW, pa.array(positions)).take(pa.array(order))
     bounds = np.searchsorted(which[order], np.arange(count + 1))
     for b in range(count):
         if bounds[b + 1] > bounds[b]:
@@ -68,7 +69,7 @@ def spill_slice(
             folder.mkdir(parents=True, exist_ok=True)
             rows = table.slice(bounds[b], bounds[b + 1] - bounds[b])
             pq.write_table(rows, folder / f"slice-{piece.index:05d}.parquet")
-    return len(raw)
+    return raw.num_rows
 
 
 def read_bucket(bucket: Bucket, meta: pd.DataFrame) -> pd.DataFrame:
@@ -157,11 +158,9 @@ def clean_table(
     else:
         spill = tempfile.mkdtemp(prefix=".spill-", dir=out.parent)
         try:
-            engine.map(
-                tables.read_slice,
-                tables.slices(raw_path, batch_rows),
+            engine.run(
                 partial(spill_slice, spill=spill, count=count, id_column=contract.id_column),
-                meta,
+                tables.slices(raw_path, batch_rows),
             )
             with_row = meta.assign(**{ROW: np.zeros(0, dtype=np.int64)})
             results = engine.map(

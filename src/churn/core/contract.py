@@ -22,6 +22,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported by the methods that need it: collect does not
     import pandas as pd
 
+#: Python's ``\s`` for text, spelt out: the same characters (tests/test_contract_regex.py
+#: checks all of Unicode). pandas hands a pattern with
+#: ``\s`` to Python's ``re``, row by row, because RE2's ``\s`` omits some of these; with
+#: the characters listed, Arrow's RE2 matches the same text several times faster.
+SPACE = "[\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
 
 class Kind(StrEnum):
     ID = "id"
@@ -91,8 +97,8 @@ class Column:
             number = r"-?(?:\d+(?:\.\d*)?|\.\d+)"
         else:
             return self.pattern
-        blank = r"|\s*" if self.blank_allowed else ""
-        return rf"^(?:\s*{number}\s*{blank})$"
+        blank = rf"|{SPACE}*" if self.blank_allowed else ""
+        return rf"^(?:{SPACE}*{number}{SPACE}*{blank})$"
 
     @property
     def clean_dtype(self) -> str:

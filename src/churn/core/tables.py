@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -29,6 +29,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 PART_PATTERN = "part-*.parquet"
 
@@ -102,6 +103,11 @@ def slices(path: str | Path, batch_rows: int) -> list[Slice]:
 
 def read_slice(piece: Slice, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The rows of ``piece`` as a DataFrame (only the row groups that hold them are read)."""
+    return read_slice_arrow(piece, columns).to_pandas()
+
+
+def read_slice_arrow(piece: Slice, columns: Sequence[str] | None = None) -> pa.Table:
+    """The rows of ``piece`` as an Arrow table (what ``read_slice`` converts to pandas)."""
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(piece.file) as parquet:
@@ -118,7 +124,7 @@ def read_slice(piece: Slice, columns: Sequence[str] | None = None) -> pd.DataFra
                 seen += n
             table = parquet.read_row_groups(groups, columns=columns, use_pandas_metadata=True)
             table = table.slice(piece.start - (first or 0), piece.rows)
-    return table.to_pandas()
+    return table
 
 
 def read_table(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -225,6 +231,12 @@ def keep_sample(
     return df.loc[in_sample(df[id_column], fraction, seed)]
 
 
+def _sample_and(
+    df: pd.DataFrame, piece: Slice | None, *, keep: Callable[..., Any], also: Callable[..., Any]
+) -> tuple[pd.DataFrame, Any]:
+    return keep(df, piece), also(df, piece)
+
+
 def read_sample(
     path: str | Path,
     id_column: str,
@@ -235,12 +247,34 @@ def read_sample(
 ) -> tuple[pd.DataFrame, int]:
     """A seeded sample of about ``sample_rows`` rows of the table at ``path`` (every row
     when it has no more), and the table's row count. Read slice by slice on ``engine``."""
+    sample, rows, _ = read_sample_and(path, id_column, sample_rows, seed, engine, batch_rows)
+    return sample, rows
+
+
+def read_sample_and(
+    path: str | Path,
+    id_column: str,
+    sample_rows: int,
+    seed: int,
+    engine: Any,
+    batch_rows: int,
+    also: Callable[[pd.DataFrame, Slice | None], Any] | None = None,
+) -> tuple[pd.DataFrame, int, list[Any]]:
+    """``read_sample``, and ``also(rows, slice)`` applied in the same pass to every slice
+    read (to the whole table, with ``slice`` None, when it is read whole): its results in
+    slice order, third (none without ``also``). A stage that needs the sample and
+    something of every row reads the table once."""
     import pandas as pd
 
     rows = row_count(path)
     fraction = sample_fraction(rows, sample_rows)
     if fraction >= 1:
-        return read_table(path), rows
-    work = partial(keep_sample, id_column=id_column, fraction=fraction, seed=seed)
-    pieces = engine.map(read_slice, slices(path, batch_rows), work, empty_frame(path))
-    return pd.concat(pieces, ignore_index=True), rows
+        table = read_table(path)
+        return table, rows, [] if also is None else [also(table, None)]
+    keep = partial(keep_sample, id_column=id_column, fraction=fraction, seed=seed)
+    work = keep if also is None else partial(_sample_and, keep=keep, also=also)
+    results = engine.map(read_slice, slices(path, batch_rows), work, empty_frame(path))
+    if also is None:
+        return pd.concat(results, ignore_index=True), rows, []
+    sample = pd.concat([kept for kept, _ in results], ignore_index=True)
+    return sample, rows, [extra for _, extra in results]

@@ -4,8 +4,9 @@ Cross-validation and tuning work on a seeded sample (``fit.fit_model``); when th
 training split is larger than the sample, the LightGBM head chosen there is fitted
 again on every row, batch by batch:
 
-* the categories are collected slice by slice (``CategoryCodes.partial_fit``: the
-  same step as a fit on the whole), then every slice is encoded (a byte per
+* the categories are collected slice by slice, in the same pass as the sample
+  (``CategoryCodes.partial_fit``: the same step as a fit on the whole), then every
+  slice is encoded (a byte per
   category, four per number: about 40 bytes a row for the worked example);
 * local engine: LightGBM fits the encoded rows with ``compute.threads`` threads;
 * dask engine: the encoded slices are the partitions of a ``dask.dataframe`` and
@@ -70,8 +71,17 @@ def train_table(
     """Tune and cross-validate on a seeded sample of the split at ``path`` (every row when
     it is no larger than ``compute.sample_rows``), then fit: LightGBM on every row, any
     other family (or a calibrated LightGBM) on the sample."""
-    table, rows = tables.read_sample(
-        path, id_column, compute.sample_rows, compute.seed, engine, compute.batch_rows
+    # One pass: the sample, and every slice's categories (the encoding of a fit on every
+    # row needs them; a second pass over the split cost a read of it).
+    categorical = list(design.columns.categorical)
+    table, rows, found = tables.read_sample_and(
+        path,
+        id_column,
+        compute.sample_rows,
+        compute.seed,
+        engine,
+        compute.batch_rows,
+        also=partial(categories_of, columns=categorical),
     )
     # One BLAS/OpenMP thread: faster on data this small, and the same bytes on any machine.
     with threadpool_limits(limits=1):
@@ -90,6 +100,7 @@ def train_table(
         model = fit_all_rows(
             path,
             design,
+            found,
             family,
             result.params,
             params.seed,
@@ -126,6 +137,7 @@ def read_encoded(piece: tables.Slice, names: list[str], codes: CategoryCodes, la
 def fit_all_rows(
     path: str | Path,
     design: Design,
+    categories: list[pd.DataFrame],
     family: str,
     hyperparameters: dict[str, Any],
     seed: int,
@@ -133,17 +145,15 @@ def fit_all_rows(
     batch_rows: int,
     threads: int,
 ) -> Pipeline:
-    """The model (feature step, encoding, LightGBM) fitted on every row at ``path``."""
+    """The model (feature step, encoding, LightGBM) fitted on every row at ``path``.
+
+    ``categories``: the distinct values of the categorical columns in each slice of the
+    table (``categories_of``), collected as the sample was read.
+    """
     cols = design.columns
     pieces = tables.slices(path, batch_rows)
     codes = CategoryCodes(list(cols.numeric), list(cols.categorical))
-    found = engine.map(
-        partial(tables.read_slice, columns=list(cols.categorical)),
-        pieces,
-        partial(categories_of, columns=list(cols.categorical)),
-        tables.empty_frame(path, cols.categorical),
-    )
-    for values in found:
+    for values in categories:
         codes.partial_fit(values)
     model = FAMILIES[family](hyperparameters, seed)
     columns = [*cols.all, design.label]
