@@ -80,11 +80,16 @@ def test_the_sample_pass_also_sees_every_row(tmp_path, frame):
     engine = LocalEngine()
     plain, _ = tables.read_sample(path, TELCO.id_column, 500, 3, engine, 1_000)
     sample, rows, counts = tables.read_sample_and(
-        path, TELCO.id_column, 500, 3, engine, 1_000, also=lambda df, piece: len(df)
+        path, TELCO.id_column, 500, 3, engine, 1_000, also=lambda t, piece: t.num_rows
     )
     pd.testing.assert_frame_equal(sample, plain)  # the same sample
     assert rows == 2_500 and counts == [1_000, 1_000, 500]  # every row, slice by slice
-    _, _, whole = tables.read_sample_and(
-        path, TELCO.id_column, 5_000, 3, engine, 1_000, also=lambda df, piece: (len(df), piece)
+    # The sample is the rows pandas would have kept from the whole slice.
+    ids = tables.read_table(path)[TELCO.id_column]
+    expected = frame.loc[tables.in_sample(ids, 500 / 2_500, 3)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(sample, expected)
+    whole, _, extra = tables.read_sample_and(
+        path, TELCO.id_column, 5_000, 3, engine, 1_000, also=lambda t, piece: t.num_rows
     )
-    assert whole == [(2_500, None)]  # read whole: one call
+    assert extra is None  # read whole: the caller has every row
+    pd.testing.assert_frame_equal(whole, frame)

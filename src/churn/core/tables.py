@@ -222,19 +222,26 @@ def iter_slices(path: str | Path, batch_rows: int) -> Iterator[tuple[Slice, pd.D
         yield piece, read_slice(piece)
 
 
-def keep_sample(
-    df: pd.DataFrame, piece: Slice, *, id_column: str, fraction: float, seed: int
-) -> pd.DataFrame:
-    """The rows of one slice that are in the seeded sample (see ``in_sample``)."""
-    if fraction >= 1:
-        return df
-    return df.loc[in_sample(df[id_column], fraction, seed)]
-
-
-def _sample_and(
-    df: pd.DataFrame, piece: Slice | None, *, keep: Callable[..., Any], also: Callable[..., Any]
+def sample_slice(
+    piece: Slice,
+    *,
+    id_column: str,
+    fraction: float,
+    seed: int,
+    also: Callable[[pa.Table, Slice], Any] | None = None,
 ) -> tuple[pd.DataFrame, Any]:
-    return keep(df, piece), also(df, piece)
+    """The rows of one slice that are in the seeded sample (see ``in_sample``), and
+    ``also`` of the whole slice (None without it).
+
+    Kept in Arrow until the sample is drawn: only the identifiers and the kept rows
+    become pandas (the whole slice through pandas cost a third more).
+    """
+    import pyarrow as pa
+
+    table = read_slice_arrow(piece)
+    keep = in_sample(table.column(id_column).to_pandas(), fraction, seed)
+    extra = None if also is None else also(table, piece)
+    return table.filter(pa.array(keep)).to_pandas(), extra
 
 
 def read_sample(
@@ -258,23 +265,20 @@ def read_sample_and(
     seed: int,
     engine: Any,
     batch_rows: int,
-    also: Callable[[pd.DataFrame, Slice | None], Any] | None = None,
-) -> tuple[pd.DataFrame, int, list[Any]]:
+    also: Callable[[pa.Table, Slice], Any] | None = None,
+) -> tuple[pd.DataFrame, int, list[Any] | None]:
     """``read_sample``, and ``also(rows, slice)`` applied in the same pass to every slice
-    read (to the whole table, with ``slice`` None, when it is read whole): its results in
-    slice order, third (none without ``also``). A stage that needs the sample and
-    something of every row reads the table once."""
+    (its Arrow table) when the table is sampled: the results in slice order, third. A
+    stage that needs the sample and something of every row reads the table once. A
+    table no larger than the sample is read whole, without ``also`` (None): the caller
+    has every row."""
     import pandas as pd
 
     rows = row_count(path)
     fraction = sample_fraction(rows, sample_rows)
     if fraction >= 1:
-        table = read_table(path)
-        return table, rows, [] if also is None else [also(table, None)]
-    keep = partial(keep_sample, id_column=id_column, fraction=fraction, seed=seed)
-    work = keep if also is None else partial(_sample_and, keep=keep, also=also)
-    results = engine.map(read_slice, slices(path, batch_rows), work, empty_frame(path))
-    if also is None:
-        return pd.concat(results, ignore_index=True), rows, []
+        return read_table(path), rows, None
+    work = partial(sample_slice, id_column=id_column, fraction=fraction, seed=seed, also=also)
+    results = engine.run(work, slices(path, batch_rows))
     sample = pd.concat([kept for kept, _ in results], ignore_index=True)
-    return sample, rows, [extra for _, extra in results]
+    return sample, rows, None if also is None else [extra for _, extra in results]

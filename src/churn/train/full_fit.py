@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
@@ -100,7 +101,7 @@ def train_table(
         model = fit_all_rows(
             path,
             design,
-            found,
+            found or [],
             family,
             result.params,
             params.seed,
@@ -119,9 +120,11 @@ def train_table(
     return Trained(result.model, result, rows, len(table), len(table))
 
 
-def categories_of(df: pd.DataFrame, piece: Any, columns: list[str]) -> pd.DataFrame:
+def categories_of(table: pa.Table, piece: Any, columns: list[str]) -> pd.DataFrame:
     """The distinct values of ``columns`` in one slice (a column per input column)."""
-    return pd.DataFrame({c: pd.Series(df[c].dropna().unique()) for c in columns})
+    return pd.DataFrame(
+        {c: pd.Series(table.column(c).unique().drop_null().to_pandas()) for c in columns}
+    )
 
 
 def encode(df: pd.DataFrame, piece: Any, codes: CategoryCodes, label: str) -> pd.DataFrame:
