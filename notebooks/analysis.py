@@ -99,6 +99,12 @@ def read_json(path: str):
 
 
 def read_parquet(path: str) -> pd.DataFrame:
+    # A table larger than a batch (params.yaml compute.batch_rows) is a folder of parts,
+    # read in order as one table. At millions of rows that is gigabytes: sample first.
+    if fs.isdir(f"/{path}"):
+        parts = sorted(p for p in fs.find(f"/{path}") if p.endswith(".parquet"))
+        frames = [pd.read_parquet(io.BytesIO(fs.read_bytes(p))) for p in parts]
+        return pd.concat(frames, ignore_index=True)
     return pd.read_parquet(io.BytesIO(read_bytes(path)))
 
 
