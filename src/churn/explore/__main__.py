@@ -25,13 +25,14 @@ def main(args) -> None:
     compute = load(ComputeParams)
     problem = load_problem()
     contract, words = problem.contract, problem.words
-    # A sample at most: read here whatever the engine (no cluster needed for it).
+    # A sample at most: read on this machine whatever the engine (no cluster needed for
+    # it), in compute.threads processes (the whole clean table passes through).
     df, total = read_sample(
         args.input,
         contract.id_column,
         compute.sample_rows,
         compute.seed,
-        LocalEngine(),
+        LocalEngine(compute.threads),
         compute.batch_rows,
     )
     summary = summarize(df, contract, params)

@@ -71,13 +71,14 @@ def main(args) -> None:
     compute = load(ComputeParams)
     # The inputs' reference: every row of the training split, or a seeded sample of
     # compute.sample_rows where it is larger (the drift profile and its calibration need
-    # thousands of rows; a 7M-row split read whole peaked at 5.6 GB).
+    # thousands of rows; a 7M-row split read whole peaked at 5.6 GB), read on this
+    # machine in compute.threads processes.
     reference, reference_rows = read_sample(
         args.reference,
         contract.id_column,
         compute.sample_rows,
         compute.seed,
-        LocalEngine(),
+        LocalEngine(compute.threads),
         compute.batch_rows,
     )
     reference_sample = None
