@@ -29,6 +29,48 @@ if TYPE_CHECKING:  # pandas is imported by the methods that need it: collect doe
 SPACE = "[\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
+#: Plain decimals, which Arrow parses to the same double as pandas: no exponent, no space,
+#: no leading zero on an integer, no minus sign on a zero (pandas reads "-0" as the
+#: integer 0, Arrow as -0.0); and at most 15 characters, so that the digits are exact in
+#: a double and both divide them once by an exact power of ten (correctly rounded).
+_PLAIN_DECIMAL = r"^(?:0|[1-9][0-9]*|[0-9]+\.[0-9]+|-[1-9][0-9]*|-[0-9]*[1-9][0-9]*\.[0-9]+|-[0-9]+\.[0-9]*[1-9][0-9]*)$"
+_PLAIN_LENGTH = 15
+
+
+def parse_number(text: pd.Series) -> pd.Series:
+    """``pd.to_numeric(text, errors="coerce")`` as float64, the same values to the bit.
+
+    pandas parses text in a Python-level loop (about 0.3 s per million values); the plain
+    decimals that make up nearly all real data are parsed in Arrow instead, and only the
+    rest (blanks, exponents, "nan", anything odd) goes to ``pd.to_numeric``.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(text, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = None
+    if array is None or not (
+        pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+    ):
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+    plain = pc.and_(
+        pc.match_substring_regex(array, _PLAIN_DECIMAL),
+        pc.less_equal(pc.utf8_length(array), _PLAIN_LENGTH),
+    )
+    plain = plain.fill_null(False).to_numpy(zero_copy_only=False)
+    values = np.full(len(text), np.nan)
+    values[plain] = pc.cast(array.filter(pa.array(plain)), pa.float64()).to_numpy()
+    rest = ~plain
+    if rest.any():
+        odd = pd.to_numeric(text[rest], errors="coerce")
+        values[rest] = odd.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series(values, index=text.index)
+
+
 class Kind(StrEnum):
     ID = "id"
     CATEGORY = "category"
@@ -111,12 +153,11 @@ class Column:
         Category aliases are mapped to their clean spelling; a value outside the
         contract stays as it is (the caller decides whether that is an error).
         """
-        import pandas as pd
 
         if self.numeric:
             # Float64 for integers too: "1.5" must stay visible as not-an-integer, and NA
             # is allowed.
-            return pd.to_numeric(text.str.strip(), errors="coerce").astype("Float64")
+            return parse_number(text.str.strip()).astype("Float64")
         if self.aliases:
             return text.replace(self.aliases)
         return text

@@ -23,6 +23,7 @@ quality, not bit for bit.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -75,6 +76,7 @@ def train_table(
     # One pass: the sample, and every slice's categories (the encoding of a fit on every
     # row needs them; a second pass over the split cost a read of it).
     categorical = list(design.columns.categorical)
+    start = time.perf_counter()
     table, rows, found = tables.read_sample_and(
         path,
         id_column,
@@ -85,17 +87,22 @@ def train_table(
         also=partial(categories_of, columns=categorical),
     )
     # One BLAS/OpenMP thread: faster on data this small, and the same bytes on any machine.
+    read = time.perf_counter()
     with threadpool_limits(limits=1):
         result = fit_model(table, design, params)
+    chosen = time.perf_counter()
     if len(table) == rows:
         return Trained(result.model, result, rows, rows, rows)
     family = result.family or params.model  # train.model auto: the family chosen
     if family in TREE_FAMILIES and params.calibration == "none":
         log.info(
-            "%s: CV on a sample of %s of %s rows; fitting on every row (%s engine)",
+            "%s: CV on a sample of %s of %s rows (read in %.1f s, CV in %.1f s); fitting on "
+            "every row (%s engine)",
             family,
             f"{len(table):,}",
             f"{rows:,}",
+            read - start,
+            chosen - read,
             engine.name,
         )
         model = fit_all_rows(
@@ -160,8 +167,10 @@ def fit_all_rows(
         codes.partial_fit(values)
     model = FAMILIES[family](hyperparameters, seed)
     columns = [*cols.all, design.label]
+    start = time.perf_counter()
     if isinstance(engine, DaskEngine):
         model = _fit_on_dask(engine, pieces, columns, codes, design.label, model, path)
+        log.info("%s fitted on the cluster in %.1f s", family, time.perf_counter() - start)
     else:
         parts = engine.map(
             partial(tables.read_slice, columns=columns),
@@ -171,8 +180,17 @@ def fit_all_rows(
         encoded = pd.concat(parts, ignore_index=True)
         del parts
         y = encoded.pop(design.label)
+        read = time.perf_counter()
         model.set_params(n_jobs=threads)
         model.fit(encoded, y)
+        log.info(
+            "%s fitted on %s rows: read and encoded in %.1f s, fitted in %.1f s (%s threads)",
+            family,
+            f"{len(encoded):,}",
+            read - start,
+            time.perf_counter() - read,
+            threads,
+        )
     model.set_params(n_jobs=1)  # the service predicts a few rows at a time: one thread
     fitted = with_features(
         Pipeline([("preprocess", codes), ("model", model)]), design.feature_step()
