@@ -16,7 +16,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from churn.core import tables
+from churn.core.compute import LocalEngine
 from tests.browser import evaluate
+from tests.support import sandbox
 from tests.support.sandbox import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -126,3 +129,29 @@ def test_the_committed_outputs_are_the_simulated_streams(monitored):
     box, *_ = monitored
     for name in OUTPUTS[:3]:
         assert (REPO_ROOT / name).read_bytes() == (box.path / name).read_bytes(), name
+
+
+def test_a_training_split_larger_than_the_sample_gives_a_sampled_reference(pipeline_repo, tmp_path):
+    # In a copy: the session's pipeline keeps its params. A sample smaller than the
+    # training split, as at millions of rows, and the monitor stage alone.
+    box = sandbox.copy(pipeline_repo, tmp_path / "sampled")
+    params_file = box.path / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    compute = params["compute"]
+    compute["sample_rows"] = 1_000
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    result = box.dvc("repro", "-f", "-s", "monitor")
+    train = box.path / "data/processed/splits/train.parquet"
+    expected, rows = tables.read_sample(
+        train, "customerID", 1_000, compute["seed"], LocalEngine(), compute["batch_rows"]
+    )
+    assert 500 < len(expected) < 1_500 < rows
+    verdicts = json.loads((box.path / "metrics/monitor/verdicts.json").read_text())
+    assert verdicts["reference_sample"] == {
+        "rows": len(expected),
+        "of": rows,
+        "seed": compute["seed"],
+    }
+    said = result.stdout + result.stderr
+    assert f"a seeded sample of {len(expected):,} of the training split's {rows:,} rows" in said
+    assert [p["verdict"] for p in verdicts["periods"]]  # the months are still judged
