@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported by the methods that need it: collect does not
     import pandas as pd
+    import pyarrow as pa
 
 #: Python's ``\s`` for text, spelt out: the same characters (tests/test_contract_regex.py
 #: checks all of Unicode). pandas hands a pattern with
@@ -33,8 +34,25 @@ SPACE = "[\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029
 #: no leading zero on an integer, no minus sign on a zero (pandas reads "-0" as the
 #: integer 0, Arrow as -0.0); and at most 15 characters, so that the digits are exact in
 #: a double and both divide them once by an exact power of ten (correctly rounded).
-_PLAIN_DECIMAL = r"^(?:0|[1-9][0-9]*|[0-9]+\.[0-9]+|-[1-9][0-9]*|-[0-9]*[1-9][0-9]*\.[0-9]+|-[0-9]+\.[0-9]*[1-9][0-9]*)$"
+_PLAIN_DECIMAL = (
+    r"^(?:0|[1-9][0-9]*|[0-9]+\.[0-9]+"  # zero, an integer, a positive decimal
+    r"|-[1-9][0-9]*|-[0-9]*[1-9][0-9]*\.[0-9]+|-[0-9]+\.[0-9]*[1-9][0-9]*)$"  # negative, not 0
+)
 _PLAIN_LENGTH = 15
+
+
+def arrow_text(values: pd.Series) -> pa.Array | None:
+    """``values`` as an Arrow text array (without a copy when they are Arrow-backed text),
+    or None when they are not all text (numbers, mixed types)."""
+    import pyarrow as pa
+
+    try:
+        array = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types
+        return None
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return array
+    return None
 
 
 def parse_number(text: pd.Series) -> pd.Series:
@@ -49,13 +67,8 @@ def parse_number(text: pd.Series) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:
-        array = pa.array(text, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        array = None
-    if array is None or not (
-        pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
-    ):
+    array = arrow_text(text)
+    if array is None:
         return pd.to_numeric(text, errors="coerce").astype("float64")
     plain = pc.and_(
         pc.match_substring_regex(array, _PLAIN_DECIMAL),

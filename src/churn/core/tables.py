@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -214,12 +214,6 @@ def in_sample(ids: pd.Series, fraction: float, seed: int) -> np.ndarray:
     key = f"{seed:016d}"[-16:]
     unit = _hash(ids, key).astype(np.float64) / 2.0**64
     return unit < fraction
-
-
-def iter_slices(path: str | Path, batch_rows: int) -> Iterator[tuple[Slice, pd.DataFrame]]:
-    """Every slice of the table at ``path`` with its rows, one at a time."""
-    for piece in slices(path, batch_rows):
-        yield piece, read_slice(piece)
 
 
 def sample_slice(

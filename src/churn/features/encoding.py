@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from churn.core.contract import arrow_text
+
 
 def as_categorical(values: pd.Series, categories: Sequence[str]) -> pd.Categorical:
     """``values`` as a categorical of ``categories``: anything else (or missing) is missing.
@@ -34,13 +36,8 @@ def as_categorical(values: pd.Series, categories: Sequence[str]) -> pd.Categoric
     import pyarrow.compute as pc
 
     dtype = pd.CategoricalDtype(categories)
-    try:
-        array = pa.array(values, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: no Arrow array
-        array = None
-    if array is None or not (
-        pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
-    ):
+    array = arrow_text(values)
+    if array is None:
         return pd.Categorical.from_codes(dtype.categories.get_indexer(values), dtype=dtype)
     found = pc.index_in(array, value_set=pa.array(list(categories), pa.string()))
     codes = found.fill_null(-1).to_numpy(zero_copy_only=False)
