@@ -64,6 +64,25 @@ def tenure_bands(tenure: np.ndarray, tenure_band_edges: Sequence[int]) -> np.nda
     return labels[index]
 
 
+#: From this many rows on, Arrow-backed text is compared in Arrow (see ``_equals``).
+ARROW_COMPARE_ROWS = 4096
+
+
+def _equals(column: pd.Series, value: str) -> np.ndarray:
+    """``column == value`` as a numpy bool array (a missing value is not equal).
+
+    Arrow-backed text (pandas' default ``str``) becomes Python objects in ``to_numpy``:
+    a million rows take about 80 ms that way and 5 ms compared in Arrow. A request's
+    few rows, or object columns, are quicker through numpy.
+    """
+    arrow = isinstance(column.dtype, pd.ArrowDtype) or (
+        getattr(column.dtype, "storage", None) == "pyarrow"
+    )
+    if arrow and len(column) >= ARROW_COMPARE_ROWS:
+        return (column == value).to_numpy(dtype=bool, na_value=False)
+    return column.to_numpy() == value
+
+
 def engineer(df: pd.DataFrame, tenure_band_edges: Sequence[int]) -> pd.DataFrame:
     """Return ``df`` with the engineered columns added (or recomputed).
 
@@ -79,8 +98,8 @@ def engineer(df: pd.DataFrame, tenure_band_edges: Sequence[int]) -> pd.DataFrame
     avg = np.where(has_history, total / np.where(has_history, tenure, 1.0), monthly)
     services = np.zeros(len(df), dtype="int64")
     for column in SERVICE_COLUMNS:
-        services += df[column].to_numpy() == "Yes"
-    services += df["InternetService"].to_numpy() != "No"
+        services += _equals(df[column], "Yes")
+    services += ~_equals(df["InternetService"], "No")
     return df.assign(
         avg_monthly_spend=avg,
         monthly_vs_average=monthly - avg,
