@@ -107,6 +107,23 @@ def test_split_proportions_stratification_and_determinism(telco_clean):
     assert set(other["test"][contract.id_column]) != ids[2]
 
 
+def test_split_of_a_table_in_identifier_order_sorts_positions_not_text(telco_clean, monkeypatch):
+    # A table in identifier order (featurize's output) has each part's rows ordered by
+    # position instead of by identifier: the parts must be exactly those the text sort gives.
+    import churn.split.stratified as stratified
+
+    table = feature_table(telco_clean).sort_values(contract.id_column, ignore_index=True)
+    assert stratified._strictly_increasing(table[contract.id_column])
+    fast = split(table, contract, 0.7, 0.15, 0.15, seed=3)
+    monkeypatch.setattr(stratified, "_strictly_increasing", lambda ids: False)
+    slow = split(table, contract, 0.7, 0.15, 0.15, seed=3)
+    for name in fast:
+        pd.testing.assert_frame_equal(fast[name], slow[name], check_exact=True)
+    ids = table[contract.id_column]
+    assert not stratified._strictly_increasing(ids.iloc[::-1])
+    assert not stratified._strictly_increasing(pd.concat([ids.iloc[:2], ids.iloc[1:3]]))
+
+
 def test_the_model_computes_exactly_the_features_featurize_wrote(telco_clean):
     # featurize writes the engineered columns train fits on; the saved model's first step
     # recomputes them from a plain record (what the service and evaluate send): no skew.

@@ -60,13 +60,15 @@ def stratified_positions(
     rng = np.random.RandomState(seed)
     n_i = _approximate_mode(class_counts, n_train, rng)
     t_i = _approximate_mode(class_counts - n_i, n_test, rng)
-    train: list[int] = []
-    test: list[int] = []
+    train: list[np.ndarray] = []
+    test: list[np.ndarray] = []
     for i in range(classes.size):
         shuffled = class_indices[i].take(rng.permutation(class_counts[i]), mode="clip")
-        train.extend(shuffled[: n_i[i]])
-        test.extend(shuffled[n_i[i] : n_i[i] + t_i[i]])
-    return rng.permutation(train), rng.permutation(test)
+        train.append(shuffled[: n_i[i]])
+        test.append(shuffled[n_i[i] : n_i[i] + t_i[i]])
+    # Arrays joined, not extended into lists of Python ints (seconds per ten million rows):
+    # the same positions in the same order, so the same permutations follow.
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
 def split(
@@ -93,9 +95,26 @@ def split(
     train_pos, val_pos = stratified_positions(labels[rest], validation / (train + validation), seed)
     ids = table[contract.id_column]
     parts = {"train": rest[train_pos], "validation": rest[val_pos], "test": test_rows}
-    return {
-        name: table.take(rows[ids.take(rows).argsort(kind="stable").to_numpy()]).reset_index(
-            drop=True
-        )
-        for name, rows in parts.items()
-    }
+    if _strictly_increasing(ids):
+        # The table is in identifier order already (featurize keeps clean's order): a
+        # part's rows in identifier order are its positions in order, and sorting
+        # integers is much cheaper than sorting text.
+        order = {name: np.sort(rows) for name, rows in parts.items()}
+    else:
+        order = {
+            name: rows[ids.take(rows).argsort(kind="stable").to_numpy()]
+            for name, rows in parts.items()
+        }
+    return {name: table.take(rows).reset_index(drop=True) for name, rows in order.items()}
+
+
+def _strictly_increasing(ids: pd.Series) -> bool:
+    """Whether every identifier is greater than the one before (sorted, no repeats)."""
+    values = ids.to_numpy() if ids.dtype == object else ids.array
+    if len(values) < 2:
+        return True
+    try:
+        greater = pd.Series(values[1:] > values[:-1], copy=False)
+    except TypeError:  # values that do not compare (mixed types): sort them as before
+        return False
+    return bool(greater.fillna(False).astype(bool).all())
