@@ -30,6 +30,8 @@ from churn.core.contract import Contract
 from churn.validate.suite import Partial, check_clean_part, summarize_clean
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from churn.core.compute import Engine
 
 #: Position of a row in the snapshot: restores the source order inside a bucket.
@@ -55,7 +57,6 @@ def spill_slice(piece: tables.Slice, spill: str, count: int, id_column: str) -> 
     pandas and back took twice as long.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     raw = tables.read_slice_arrow(piece)
     which = tables.buckets(raw.column(id_column).to_pandas(), count)
@@ -68,19 +69,42 @@ def spill_slice(piece: tables.Slice, spill: str, count: int, id_column: str) -> 
             folder = _bucket_folder(spill, b)
             folder.mkdir(parents=True, exist_ok=True)
             rows = table.slice(bounds[b], bounds[b + 1] - bounds[b])
-            pq.write_table(rows, folder / f"slice-{piece.index:05d}.parquet")
+            _write_spill(rows, folder / f"slice-{piece.index:05d}{SPILL_SUFFIX}")
     return raw.num_rows
+
+
+#: Spill files are Arrow IPC files, zstd-compressed: read back once and removed, they need
+#: no Parquet encoding (at 1M rows: 0.3 s to write and read against Parquet's 1.1 s, for
+#: about 3.5 times Parquet's size on disk).
+SPILL_SUFFIX = ".arrow"
+
+
+def _write_spill(table: pa.Table, path: Path) -> None:
+    import pyarrow as pa
+
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with (
+        pa.OSFile(str(path), "wb") as sink,
+        pa.ipc.new_file(sink, table.schema, options=options) as out,
+    ):
+        out.write_table(table)
+
+
+def _read_spill(path: Path) -> pa.Table:
+    import pyarrow as pa
+
+    with pa.OSFile(str(path), "rb") as source:
+        return pa.ipc.open_file(source).read_all()
 
 
 def read_bucket(bucket: Bucket, meta: pd.DataFrame) -> pd.DataFrame:
     """Every row of one bucket, in source order."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    files = sorted(_bucket_folder(bucket.folder, bucket.index).glob("slice-*.parquet"))
+    files = sorted(_bucket_folder(bucket.folder, bucket.index).glob(f"slice-*{SPILL_SUFFIX}"))
     if not files:
         return meta.iloc[:0]
-    table = pa.concat_tables(pq.read_table(f) for f in files)
+    table = pa.concat_tables(_read_spill(f) for f in files)
     df = table.to_pandas()
     # The slices were spilled in order, each bucket's rows in order within a slice: the
     # rows are already in source order, and a sort would take every column again.
