@@ -50,12 +50,26 @@ def _read_and_process(
 
 
 class LocalEngine:
-    """Slices on this machine: in ``processes`` worker processes, or in this one."""
+    """Slices on this machine: in ``processes`` worker processes, or in this one.
+
+    With ``keep_pool`` the worker processes outlive a call and serve the next one (a
+    stage that maps twice starts them once, and they keep the modules they imported):
+    ``close`` ends them (``engine`` does, at the end of its block). Without it, each
+    call starts and ends its own.
+    """
 
     name = "local"
 
-    def __init__(self, processes: int = 1):
+    def __init__(self, processes: int = 1, keep_pool: bool = False):
         self.processes = processes
+        self.keep_pool = keep_pool
+        self._pool: ProcessPoolExecutor | None = None
+
+    def close(self) -> None:
+        """End the kept worker processes, if any."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def map(
         self,
@@ -72,12 +86,19 @@ class LocalEngine:
         items = list(items)
         if self.processes <= 1 or len(items) <= 1:
             return [fn(item) for item in items]
-        # Fresh processes (forkserver), not forks of this one: a fork of a process whose
-        # OpenMP or BLAS threads have run can hang in its first parallel region.
-        context = multiprocessing.get_context("forkserver")
-        workers = min(self.processes, len(items))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        if self.keep_pool:
+            if self._pool is None:
+                self._pool = _pool(self.processes)
+            return list(self._pool.map(fn, items))
+        with _pool(min(self.processes, len(items))) as pool:
             return list(pool.map(fn, items))
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # Fresh processes (forkserver), not forks of this one: a fork of a process whose
+    # OpenMP or BLAS threads have run can hang in its first parallel region.
+    context = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def exact_partitions() -> Any:
@@ -183,7 +204,11 @@ def _client(params: DaskParams, threads_per_worker: int | None = None) -> Iterat
 def engine(params: ComputeParams) -> Iterator[Engine]:
     """The engine ``compute.engine`` names, open for the ``with`` block."""
     if params.engine == "local":
-        yield LocalEngine(params.threads)
+        local = LocalEngine(params.threads, keep_pool=True)
+        try:
+            yield local
+        finally:
+            local.close()
         return
     with contextlib.contextmanager(_client)(params.dask) as client:
         log.info("dask engine: scheduler %s", client.scheduler.address)
