@@ -8,9 +8,7 @@ import numpy as np
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
-    f1_score,
-    precision_score,
-    recall_score,
+    precision_recall_fscore_support,
     roc_auc_score,
 )
 
@@ -21,11 +19,15 @@ def classification_metrics(
     """Accuracy, precision, recall and F1 at ``threshold``; ROC-AUC and average precision."""
     y_true = np.asarray(y_true)
     predicted = (np.asarray(probability) >= threshold).astype(int)
+    # One pass for the three (what precision_score, recall_score and f1_score each call).
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y_true, predicted, average="binary", zero_division=0
+    )
     return {
         "accuracy": round(float(accuracy_score(y_true, predicted)), 6),
-        "precision": round(float(precision_score(y_true, predicted, zero_division=0)), 6),
-        "recall": round(float(recall_score(y_true, predicted, zero_division=0)), 6),
-        "f1": round(float(f1_score(y_true, predicted, zero_division=0)), 6),
+        "precision": round(float(precision), 6),
+        "recall": round(float(recall), 6),
+        "f1": round(float(f1), 6),
         "roc_auc": round(float(roc_auc_score(y_true, probability)), 6),
         "average_precision": round(float(average_precision_score(y_true, probability)), 6),
     }
