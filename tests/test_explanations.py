@@ -73,3 +73,28 @@ def test_importances_are_scikit_learns_to_the_last_bit(small_models, family, sco
     means, stds = permutation_scores(models[family], X, y, scoring, n_repeats=3, seed=5)
     assert means.tolist() == expected.importances_mean.tolist()
     assert stds.tolist() == expected.importances_std.tolist()
+
+
+def test_lightgbm_importances_are_the_same_bytes_with_the_stages_threads(telco_clean):
+    # explain lets a LightGBM model predict the shuffled copies with compute.threads
+    # threads: LightGBM scores each row on one thread, so every importance must be the
+    # same number as with one; other families are left with their own settings.
+    import copy
+
+    from churn.train.families import predict_with_threads
+
+    table = feature_table(telco_clean)
+    params = load(TrainParams, REPO_ROOT / "params.yaml").model_copy(
+        update={"cv_folds": 2, "model": "lightgbm"}
+    )
+    model, _ = train(table.iloc[:3000], DESIGN, params)
+    holdout = table.iloc[3000:7000]
+    one = importance_table(model, holdout, contract, "roc_auc", n_repeats=2, seed=0)
+    threaded = copy.deepcopy(model)
+    assert predict_with_threads(threaded, 2)
+    assert threaded.steps[-1][1].get_params()["n_jobs"] == 2
+    assert importance_table(threaded, holdout, contract, "roc_auc", n_repeats=2, seed=0) == one
+    X = contract.inputs(holdout)
+    assert (threaded.predict_proba(X) == model.predict_proba(X)).all()
+    linear, _ = train(table.iloc[:3000], DESIGN, params.model_copy(update={"model": "svm"}))
+    assert not predict_with_threads(linear, 2)

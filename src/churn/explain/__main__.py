@@ -18,6 +18,7 @@ from churn.core.params import ComputeParams, ExplainParams, load
 from churn.core.problem import load_problem
 from churn.core.tables import read_sample
 from churn.explain.importance import importance_table, plot_importance
+from churn.train.families import predict_with_threads
 
 
 def main(args) -> None:
@@ -25,6 +26,7 @@ def main(args) -> None:
     compute = load(ComputeParams)
     contract = load_problem().contract
     model = load_model(args.model)  # refuses a file that does not match dvc.lock
+    predict_with_threads(model, compute.threads)  # a hundred calls on the sample's copies
     # A sample at most: read here whatever the engine (no cluster needed for it).
     table, total = read_sample(
         args.validation,

@@ -80,6 +80,23 @@ def _lightgbm(params: dict[str, Any], seed: int) -> Any:
     )
 
 
+def predict_with_threads(model: Any, threads: int) -> bool:
+    """Let a fitted LightGBM model (or pipeline ending in one) predict with ``threads``.
+
+    LightGBM scores each row on one thread, summing its trees in order, so the scores
+    are the same bit for bit whatever the number of threads: a stage that predicts many
+    rows in one process (explain) may give them its threads. Other families are left
+    as they are (a random forest's threads add tree votes in whatever order they finish).
+    The saved model keeps one thread (the service predicts a few rows at a time).
+    Returns whether the model was changed.
+    """
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    if type(last).__module__.split(".")[0] != "lightgbm":
+        return False
+    last.set_params(n_jobs=threads)
+    return True
+
+
 #: Model families by the name used in ``params.yaml`` (``train.model``).
 FAMILIES: dict[str, Callable[[dict[str, Any], int], Any]] = {
     "logistic_regression": _logistic_regression,
