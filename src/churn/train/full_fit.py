@@ -36,7 +36,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from churn.core import tables
-from churn.core.compute import DaskEngine, Engine, Reader, exact_partitions
+from churn.core.compute import DaskEngine, Engine, LocalEngine, Reader, exact_partitions
 from churn.core.params import ComputeParams, TrainParams
 from churn.features.encoding import CategoryCodes
 from churn.train.families import FAMILIES
@@ -179,6 +179,8 @@ def fit_all_rows(
         )
         encoded = pd.concat(parts, ignore_index=True)
         del parts
+        if isinstance(engine, LocalEngine):
+            engine.close()  # its idle workers' memory back before the fit, the peak
         y = encoded.pop(design.label)
         read = time.perf_counter()
         model.set_params(n_jobs=threads)
