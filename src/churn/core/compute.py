@@ -7,7 +7,8 @@ them to every slice and returns the summaries in slice order; the stage merges t
 
 * ``LocalEngine``: the slices in ``compute.threads`` worker processes on this
   machine (in the stage's own process with one), each process one slice at a time,
-  so peak memory is that of a few slices, whatever the number of rows.
+  so peak memory is that of a few slices, whatever the number of rows. A stage's
+  ``engine`` block starts the processes once, for all its calls.
 * ``DaskEngine``: every slice on a Dask worker, as a partition of a
   ``dask.dataframe`` built with ``from_map`` from the same reader, processed by the
   same function. Workers read and write the same paths as the stage, so they must
