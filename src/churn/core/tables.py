@@ -188,7 +188,15 @@ _BUCKET_KEY = "churn.bucket.v1."
 def _hash(ids: pd.Series, key: str) -> np.ndarray:
     import pandas as pd
 
-    return pd.util.hash_pandas_object(ids, index=False, hash_key=key).to_numpy()
+    # pandas' default first factorizes the values, then hashes the distinct ones: slower on
+    # identifiers, nearly all distinct (0.19 s against 0.13 s on 700k). Hashing each value
+    # gives the same hashes, except for a missing value, which the default maps to 2**64 - 1.
+    hashed = pd.util.hash_pandas_object(ids, index=False, hash_key=key, categorize=False)
+    hashed = hashed.to_numpy(copy=True)
+    missing = ids.isna().to_numpy()
+    if missing.any():
+        hashed[missing] = np.iinfo(np.uint64).max
+    return hashed
 
 
 def buckets(ids: pd.Series, count: int) -> np.ndarray:
