@@ -62,6 +62,25 @@ def test_every_problem_row_is_quarantined_with_its_reason(telco_raw):
     assert quarantine.loc[quarantine[SOURCE_LINE] == line(0), "tenure"].item() == "abc"
 
 
+def test_copies_left_after_exact_duplicates_are_judged_on_what_remains(telco_raw):
+    raw = telco_raw.head(30).copy()
+    raw = pd.concat([raw, raw.iloc[[5]]])  # id of row 5 twice, identical: no conflict
+    changed = raw.iloc[[7]].copy()
+    changed["MonthlyCharges"] = "1.00"
+    raw = pd.concat([raw, raw.iloc[[7]], changed])  # row 7: an exact copy and a conflict
+    blank = raw.iloc[[8, 9]].copy()
+    blank["customerID"] = " "
+    raw = pd.concat([raw, blank])  # a blank id twice: missing, not conflicting
+    cleaned, quarantine, report = clean(raw, TELCO)
+    ids = telco_raw["customerID"]
+    reasons = quarantine.groupby("customerID")["reason"].apply(list).to_dict()
+    assert report.exact_duplicates_removed == 2
+    assert reasons[ids[7]] == ["conflicting_duplicate_id"] * 2
+    assert ids[5] in set(cleaned["customerID"]) and ids[5] not in reasons
+    assert reasons[" "] == ["missing:customerID"] * 2
+    assert conserved(report) and len(cleaned) == 30 - 1
+
+
 def test_quarantine_gate(telco_raw):
     raw = telco_raw.head(100).copy()
     raw.loc[:9, "Contract"] = "Three year"

@@ -139,6 +139,7 @@ def clean(
     report.exact_duplicates_removed = int(dup.sum())
     if dup.any():
         raw = raw.loc[~dup].reset_index(drop=True)
+        repeated = repeated[~dup]
 
     # 2. Row-level problems. Only the numeric columns are parsed (a full copy of a
     # million-row text table would double the memory).
@@ -149,8 +150,14 @@ def clean(
     problems = _row_problems(raw, parsed, contract)
 
     # 3. The same customer twice with different values: no way to tell which is right.
+    # Only rows whose identifier was repeated before step 1 can still share it: the
+    # others need no second pass over every identifier.
     ids = raw[contract.id_column]
-    conflicting = ids.duplicated(keep=False) & (ids.str.strip() != "")
+    shared = np.zeros(len(raw), dtype=bool)
+    if repeated.any():
+        shared[repeated] = ids[repeated].duplicated(keep=False).to_numpy()
+        shared[shared] = (ids[shared].str.strip() != "").to_numpy()
+    conflicting = pd.Series(shared, index=raw.index)
     if conflicting_ids:
         conflicting |= ids.isin(list(conflicting_ids))
     if conflicting.any():
