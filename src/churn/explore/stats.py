@@ -87,12 +87,13 @@ def category_summary(
     value alphabetically; a level of ``order`` that does not occur has count 0.
     """
     present = values.notna()
-    seen = set(values[present].astype(str))
+    text = values.astype(str)  # once: every level compares against it
+    seen = set(text[present].unique())  # the distinct values, not a Python loop over rows
     levels = [v for v in order] + sorted(seen - set(order))
     rows = int(present.sum())
     out_levels = []
     for level in levels:
-        mask = present & (values.astype(str) == level)
+        mask = present & (text == level)
         n = int(mask.sum())
         labelled = positive[mask].dropna()
         out_levels.append(
