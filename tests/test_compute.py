@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
 
 from churn.core.compute import LocalEngine, engine
 from churn.core.params import ComputeParams
+from tests.support.sandbox import REPO_ROOT
 
 
 def pid_and_square(x: int) -> tuple[int, int]:
@@ -47,3 +53,47 @@ def test_the_stage_engine_keeps_its_pool_for_the_block_and_ends_it():
         second, _ = run(local, list(range(4)))
         assert second <= first
     assert local._pool is None  # ended with the block
+
+
+def loaded(module: str, _item: int) -> bool:
+    return module in sys.modules
+
+
+STAGE = """
+if __name__ == "__main__":
+    from churn.core.compute import start_workers_early
+
+    start_workers_early("churn.core.tables", "--input", "xml.dom.minidom")
+
+    from functools import partial
+
+    from churn.core.compute import LocalEngine
+    from tests.test_compute import loaded
+
+    print(LocalEngine(2).run(partial(loaded, "xml.dom.minidom"), [0, 1]))
+"""
+
+
+@pytest.mark.parametrize(("batch_rows", "ready"), [(1_000, True), (5_000, False)])
+def test_workers_start_with_the_stage_modules_only_when_the_input_needs_them(
+    tmp_path, batch_rows, ready
+):
+    # A stage that will cut its input into several slices starts its fork server first,
+    # with what its workers need imported (here a module nothing else imports); a stage
+    # whose input is one slice starts nothing, and its workers import for themselves.
+    pd.DataFrame({"x": range(2_500)}).to_parquet(tmp_path / "t.parquet")
+    (tmp_path / "params.yaml").write_text(
+        f"compute: {{engine: local, batch_rows: {batch_rows}, sample_rows: 1000, threads: 2}}\n"
+    )
+    (tmp_path / "stage.py").write_text(STAGE)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run(
+        [sys.executable, "stage.py", "--input", "t.parquet"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str([ready, ready])

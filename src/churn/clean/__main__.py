@@ -12,6 +12,11 @@ A snapshot larger than a batch (compute.batch_rows) is cleaned bucket by bucket
 bucket); the tables are then folders with one part per bucket.
 """
 
+if __name__ == "__main__":  # worker processes get ready while this one imports
+    from churn.core.compute import start_workers_early
+
+    start_workers_early("churn.clean.__main__", "--input", "churn.validate.quiet_gx")
+
 from pathlib import Path
 
 from churn.clean.buckets import clean_table

@@ -102,6 +102,46 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
+def start_workers_early(main: str, flag: str, *preload: str, table: str = "") -> None:
+    """Start, now, the process that this stage's workers are forked from, with its modules
+    imported, when the stage will run its input in several worker processes.
+
+    A stage calls it on its first line, before its own imports (``main`` is its module,
+    ``churn.<stage>.__main__``; ``flag`` the argument that names its input table, or the
+    folder holding ``table``; ``preload`` what the workers import lazily). The fork server
+    then imports the stage's modules on the other core while the stage imports them here,
+    and every worker starts with nothing left to import (without it, each worker imported
+    them first while the stage waited: at a million rows in slices of 250,000, evaluate
+    took 5.1 s instead of 4.2, validate 5.1 instead of 4.7). It does nothing when the local
+    engine would run the input in this process (one slice, ``compute.threads: 1``), on the
+    Dask engine, or when the arguments or params are wrong: the stage reports those.
+    """
+    import argparse
+    from pathlib import Path
+
+    arguments = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    arguments.add_argument(flag, dest="value")
+    value = arguments.parse_known_args()[0].value
+    if not value:
+        return
+    try:
+        from churn.core import tables
+        from churn.core.params import ComputeParams, load
+
+        compute = load(ComputeParams)
+        path = Path(value) / table if table else Path(value)
+        if compute.engine != "local" or compute.threads <= 1:
+            return
+        if len(tables.slices(path, compute.batch_rows)) <= 1:
+            return
+    except Exception:  # the stage itself reports a bad param or a missing input
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload([main, *preload])
+    forkserver.ensure_running()
+
+
 def exact_partitions() -> Any:
     """Dask settings under which a partition is exactly what its function returned.
 

@@ -18,6 +18,17 @@ larger than compute.sample_rows are drawn from a seeded sample of it (the metric
 then record `<split>/plot_rows`).
 """
 
+if __name__ == "__main__":  # worker processes get ready while this one imports
+    from churn.core.compute import start_workers_early
+
+    start_workers_early(
+        "churn.evaluate.__main__",
+        "--splits-dir",
+        "lightgbm",
+        "churn.train.pipeline",
+        table="test.parquet",
+    )
+
 from pathlib import Path
 
 from dvclive import Live

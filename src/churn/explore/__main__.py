@@ -7,6 +7,11 @@ A clean table larger than compute.sample_rows is explored on a seeded sample of
 it; the statistics (`sample`) and the report say so.
 """
 
+if __name__ == "__main__":  # worker processes get ready while this one imports
+    from churn.core.compute import start_workers_early
+
+    start_workers_early("churn.explore.__main__", "--input")
+
 from pathlib import Path
 
 from churn.core.cli import log, parser, run

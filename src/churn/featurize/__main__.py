@@ -7,6 +7,11 @@ Part by part (compute.batch_rows, compute.engine): each part of the clean table
 becomes the same part of the modelling table.
 """
 
+if __name__ == "__main__":  # worker processes get ready while this one imports
+    from churn.core.compute import start_workers_early
+
+    start_workers_early("churn.featurize.__main__", "--input")
+
 from pathlib import Path
 
 from churn.core.cli import log, parser, run

@@ -15,6 +15,11 @@ batch scoring into a scratch log (``churn.simulate.scratch``) with their outcome
 every output says the stream is simulated and which scenario each month was built under.
 """
 
+if __name__ == "__main__":  # worker processes get ready while this one imports
+    from churn.core.compute import start_workers_early
+
+    start_workers_early("churn.monitor.__main__", "--reference")
+
 import json
 import tempfile
 from pathlib import Path

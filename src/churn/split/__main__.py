@@ -4,6 +4,11 @@ Part by part (compute.batch_rows, compute.engine): each part of the modelling
 table, a bucket of the identifier, is split on its own.
 """
 
+if __name__ == "__main__":  # worker processes get ready while this one imports
+    from churn.core.compute import start_workers_early
+
+    start_workers_early("churn.split.__main__", "--input")
+
 from pathlib import Path
 
 from churn.core.cli import log, parser, run

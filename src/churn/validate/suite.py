@@ -18,9 +18,7 @@ imported only when checks run (about 2 s): nothing else in the package pays for 
 
 from __future__ import annotations
 
-import logging
 import math
-import os
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -124,11 +122,6 @@ def parsed_view(raw: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     return pd.DataFrame(columns, index=raw.index)
 
 
-def _quiet_gx() -> None:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-
-
 class SuiteRunner:
     """The checks as Great Expectations suites, built once and run on batch after batch.
 
@@ -138,11 +131,8 @@ class SuiteRunner:
     """
 
     def __init__(self, checks: Sequence[Check]):
-        _quiet_gx()
-        import great_expectations as gx  # slow import (about 2 s): only validation pays
-        import great_expectations.expectations as gxe
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-        from great_expectations.execution_engine import pandas_execution_engine
+        # A slow import (about 4 s), which only validation pays; analytics off first.
+        from churn.validate.quiet_gx import ProgressBarsConfig, gx, gxe, pandas_execution_engine
 
         # GX fingerprints every batch under 1 GB (an md5 over pandas' hash of each row), a
         # batch marker nothing here reads, which was the largest cost on a million rows.
