@@ -63,7 +63,7 @@ STAGE = """
 if __name__ == "__main__":
     from churn.core.compute import start_workers_early
 
-    start_workers_early("churn.core.tables", "--input", "xml.dom.minidom")
+    start_workers_early("--input", "xml.dom.minidom")
 
     from functools import partial
 

@@ -15,7 +15,7 @@ bucket); the tables are then folders with one part per bucket.
 if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
-    start_workers_early("churn.clean.__main__", "--input", "churn.validate.quiet_gx")
+    start_workers_early("--input", "churn.validate.quiet_gx")
 
 from pathlib import Path
 

@@ -102,13 +102,13 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def start_workers_early(main: str, flag: str, *preload: str, table: str = "") -> None:
+def start_workers_early(flag: str, *preload: str, table: str = "") -> None:
     """Start, now, the process that this stage's workers are forked from, with its modules
     imported, when the stage will run its input in several worker processes.
 
-    A stage calls it on its first line, before its own imports (``main`` is its module,
-    ``churn.<stage>.__main__``; ``flag`` the argument that names its input table, or the
-    folder holding ``table``; ``preload`` what the workers import lazily). The fork server
+    A stage calls it on its first line, before its own imports (``flag`` is the argument
+    that names its input table, or the folder holding ``table``; ``preload`` what the
+    workers import lazily, besides the stage's own module). The fork server
     then imports the stage's modules on the other core while the stage imports them here,
     and every worker starts with nothing left to import (without it, each worker imported
     them first while the stage waited: at a million rows in slices of 250,000, evaluate
@@ -136,9 +136,12 @@ def start_workers_early(main: str, flag: str, *preload: str, table: str = "") ->
             return
     except Exception:  # the stage itself reports a bad param or a missing input
         return
+    import sys
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload([main, *preload])
+    stage = getattr(sys.modules["__main__"].__spec__, "name", None)  # churn.<stage>.__main__
+    modules = [stage, *preload] if stage else list(preload)
+    multiprocessing.get_context("forkserver").set_forkserver_preload(modules)
     forkserver.ensure_running()
 
 

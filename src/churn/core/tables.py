@@ -192,9 +192,10 @@ def _hash(ids: pd.Series, key: str) -> np.ndarray:
     # identifiers, nearly all distinct (0.19 s against 0.13 s on 700k). Hashing each value
     # gives the same hashes, except for a missing value, which the default maps to 2**64 - 1.
     hashed = pd.util.hash_pandas_object(ids, index=False, hash_key=key, categorize=False)
-    hashed = hashed.to_numpy(copy=True)
+    hashed = hashed.to_numpy()
     missing = ids.isna().to_numpy()
     if missing.any():
+        hashed = hashed.copy()  # a view of pandas' result, read-only
         hashed[missing] = np.iinfo(np.uint64).max
     return hashed
 

@@ -22,7 +22,6 @@ if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
     start_workers_early(
-        "churn.evaluate.__main__",
         "--splits-dir",
         "lightgbm",
         "churn.train.pipeline",

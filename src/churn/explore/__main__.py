@@ -10,7 +10,7 @@ it; the statistics (`sample`) and the report say so.
 if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
-    start_workers_early("churn.explore.__main__", "--input")
+    start_workers_early("--input")
 
 from pathlib import Path
 

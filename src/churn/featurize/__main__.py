@@ -10,7 +10,7 @@ becomes the same part of the modelling table.
 if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
-    start_workers_early("churn.featurize.__main__", "--input")
+    start_workers_early("--input")
 
 from pathlib import Path
 

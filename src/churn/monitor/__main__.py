@@ -18,7 +18,7 @@ every output says the stream is simulated and which scenario each month was buil
 if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
-    start_workers_early("churn.monitor.__main__", "--reference")
+    start_workers_early("--reference")
 
 import json
 import tempfile

@@ -7,7 +7,7 @@ table, a bucket of the identifier, is split on its own.
 if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
-    start_workers_early("churn.split.__main__", "--input")
+    start_workers_early("--input")
 
 from pathlib import Path
 

@@ -18,7 +18,7 @@ family on the sample. metrics/train.json says which rows each step used.
 if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
-    start_workers_early("churn.train.__main__", "--input")
+    start_workers_early("--input")
 
 import time
 from pathlib import Path

@@ -19,7 +19,7 @@ anything is trained on it; for that it reads `split.train`, `split.validation`,
 if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
-    start_workers_early("churn.validate.__main__", "--input", "churn.validate.quiet_gx")
+    start_workers_early("--input", "churn.validate.quiet_gx")
 
 from pathlib import Path
 
