@@ -142,37 +142,44 @@ def test_the_pipelines_stream_takes_the_test_splits_records_and_its_params_load(
         )
 
 
-def test_the_pool_is_read_filtered_with_the_same_rows_in_the_same_order(tmp_path):
-    """The stage reads only the test split's raw rows, across row groups and folders of parts."""
+def test_the_months_are_read_with_the_rows_drawn_from_the_whole_pool(tmp_path):
+    """The stage reads only the drawn raw rows, across row groups and folders of parts, and
+    gets the months that drawing from the whole pool in memory gives."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from churn.core.errors import DataError
-    from churn.simulate.stage import held_out_pool, read_held_out_pool
+    from churn.core.params import load
+    from churn.simulate.stage import held_out_pool, read_held_out_months
+    from churn.simulate.stream import StreamParams, month_draws
 
     rng = np.random.default_rng(3)
     ids = [f"c{i:05d}" for i in rng.permutation(5000)]
     raw = pd.DataFrame({"id": ids, "x": [str(i) for i in range(5000)], "_source_line": range(5000)})
-    test = raw.sample(750, random_state=1)[["id"]].assign(y=1)
+    test = raw.sample(1500, random_state=1)[["id"]].assign(y=1)
     pq.write_table(
         pa.Table.from_pandas(raw, preserve_index=False),
         tmp_path / "raw.parquet",
         row_group_size=400,
-    )  # many row groups: the filter runs on each
+    )  # many row groups: only those holding drawn rows are read
     parts = tmp_path / "test.parquet"
     parts.mkdir()
     for k, piece in enumerate(
-        (test.iloc[:250], test.iloc[250:500], test.iloc[500:])
+        (test.iloc[:500], test.iloc[500:1000], test.iloc[1000:])
     ):  # a split written as a folder of parts
         piece.to_parquet(parts / f"part-{k}.parquet", index=False)
+    spec = load(StreamParams, REPO_ROOT / "params.yaml")
 
-    read = read_held_out_pool(tmp_path / "raw.parquet", parts, "id")
-    whole = held_out_pool(pd.read_parquet(tmp_path / "raw.parquet"), test, "id")
-    pd.testing.assert_frame_equal(read, whole)
-    assert len(read) == 750 and read["_source_line"].is_monotonic_increasing
+    read = read_held_out_months(tmp_path / "raw.parquet", parts, "id", spec)
+    pool = held_out_pool(pd.read_parquet(tmp_path / "raw.parquet"), test, "id")
+    assert len(pool) == 1500 and pool["_source_line"].is_monotonic_increasing
+    drawn = [pool.iloc[rows] for rows in month_draws(len(pool), spec)]
+    assert [len(month) for month in read] == [spec.rows_per_month] * len(spec.months)
+    for got, expected in zip(read, drawn, strict=True):
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
 
     doubled = pd.concat([raw, raw[raw["id"] == test["id"].iloc[0]]], ignore_index=True)
     doubled.to_parquet(tmp_path / "doubled.parquet", index=False)
-    with pytest.raises(DataError, match="does not single out the raw records"):
-        read_held_out_pool(tmp_path / "doubled.parquet", parts, "id")
+    with pytest.raises(DataError, match="'id' does not single out the raw records"):
+        read_held_out_months(tmp_path / "doubled.parquet", parts, "id", spec)

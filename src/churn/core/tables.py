@@ -127,6 +127,34 @@ def read_slice_arrow(piece: Slice, columns: Sequence[str] | None = None) -> pa.T
     return table
 
 
+def read_rows(path: str | Path, positions: np.ndarray) -> pd.DataFrame:
+    """The rows at ``positions`` (in the table, counted from 0) of the table at ``path``,
+    in that order. Only the row groups that hold them are read, one at a time: a few rows
+    of a large table cost their row groups, not the table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    positions = np.asarray(positions, dtype=np.int64)
+    wanted = np.unique(positions)
+    pieces, offset = [], 0
+    for file in parts(path):
+        with pq.ParquetFile(file) as parquet:
+            meta = parquet.metadata
+            for g in range(meta.num_row_groups):
+                n = meta.row_group(g).num_rows
+                lo, hi = np.searchsorted(wanted, [offset, offset + n])
+                if hi > lo:
+                    group = parquet.read_row_group(g, use_pandas_metadata=True)
+                    pieces.append(group.take(pa.array(wanted[lo:hi] - offset)))
+                offset += n
+    if len(wanted) and (wanted[0] < 0 or wanted[-1] >= offset):
+        raise IndexError(f"{path} has {offset:,} rows: no row at {wanted[-1]:,}")
+    if not pieces:
+        return empty_frame(path)
+    frame = pa.concat_tables(pieces).to_pandas()
+    return frame.iloc[np.searchsorted(wanted, positions)].reset_index(drop=True)
+
+
 def read_table(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The whole table at ``path`` (one file or the folder's parts) as one DataFrame."""
     import pandas as pd

@@ -34,6 +34,7 @@ the target column, as a system would export the month's records before anyone kn
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -275,21 +276,30 @@ def build_month(
     return Month(spec, records, outcomes, injected)
 
 
-def build_stream(
-    pool: pd.DataFrame, contract: Contract, spec: MonthsSpec | StreamParams
-) -> list[Month]:
-    """Every month of the stream from ``pool`` (raw text, with the target and lineage)."""
+def month_draws(pool_rows: int, spec: MonthsSpec | StreamParams) -> list[np.ndarray]:
+    """Which rows of a pool of ``pool_rows`` rows each month takes (positions in the pool).
+
+    The pool is shuffled once (seeded) and cut into consecutive parts: disjoint months.
+    Only the pool's size matters, so a large pool need not be read to draw from it.
+    """
     needed = spec.rows_per_month * len(spec.months)
-    if len(pool) < needed:
+    if pool_rows < needed:
         raise ConfigError(
-            f"the pool holds {len(pool):,} rows, the stream needs {needed:,} "
+            f"the pool holds {pool_rows:,} rows, the stream needs {needed:,} "
             f"({len(spec.months)} months of {spec.rows_per_month:,}): fewer months or rows"
         )
-    rng = np.random.default_rng(spec.seed)
-    order = rng.permutation(len(pool))
+    order = np.random.default_rng(spec.seed).permutation(pool_rows)
+    size = spec.rows_per_month
+    return [order[i * size : (i + 1) * size] for i in range(len(spec.months))]
+
+
+def build_months(
+    drawn: Sequence[pd.DataFrame], contract: Contract, spec: MonthsSpec | StreamParams
+) -> list[Month]:
+    """Every month of the stream from its drawn rows (``month_draws``; raw text, with the
+    target and lineage), in the spec's order."""
     months = []
-    for i, month in enumerate(spec.months):
-        part = pool.iloc[order[i * spec.rows_per_month : (i + 1) * spec.rows_per_month]]
+    for i, (month, part) in enumerate(zip(spec.months, drawn, strict=True)):
         part = part.sort_values(list(lineage.COLUMNS), kind="stable")
         built = build_month(month, part, contract, np.random.default_rng([spec.seed, i]))
         built.injected["source_rows"] = {
@@ -297,6 +307,14 @@ def build_stream(
         }
         months.append(built)
     return months
+
+
+def build_stream(
+    pool: pd.DataFrame, contract: Contract, spec: MonthsSpec | StreamParams
+) -> list[Month]:
+    """Every month of the stream from ``pool`` (raw text, with the target and lineage)."""
+    drawn = [pool.iloc[rows] for rows in month_draws(len(pool), spec)]
+    return build_months(drawn, contract, spec)
 
 
 def _digest(path: Path) -> str:
