@@ -60,6 +60,22 @@ def require_columns(raw: pd.DataFrame, contract: Contract, source: str) -> None:
         )
 
 
+def _blank(text: pd.Series, maybe: np.ndarray | None = None) -> pd.Series:
+    """Whether each value of ``text`` is blank (empty or spaces only).
+
+    ``maybe``: the only rows that can be blank (known for the others), the only ones
+    stripped: most values of a million-row column need no second pass.
+    """
+    if maybe is None:
+        return (text.str.strip() == "").astype(bool)
+    blank = np.zeros(len(text), dtype=bool)
+    rows = np.flatnonzero(maybe)
+    if rows.size:
+        found = text.iloc[rows].str.strip() == ""
+        blank[rows] = found.to_numpy(dtype=bool, na_value=False)
+    return pd.Series(blank, index=text.index)
+
+
 def _row_problems(raw: pd.DataFrame, parsed: pd.DataFrame, contract: Contract) -> pd.Series:
     """A ';'-joined list of reason codes per row ('' where the row is fine).
 
@@ -73,17 +89,24 @@ def _row_problems(raw: pd.DataFrame, parsed: pd.DataFrame, contract: Contract) -
         if hit.size:
             reasons[hit] = reasons[hit] + (";" + code)
 
+    blanks = {}
     for col in contract.columns:
         text = raw[col.name].astype(str)
-        blank = text.str.strip() == ""
         if col.kind is Kind.ID:
+            blank = blanks[col.name] = _blank(text)
             flag(blank, f"missing:{col.name}")
             flag(~blank & ~text.str.fullmatch(col.pattern or ".*"), f"bad_format:{col.name}")
         elif col.kind is Kind.CATEGORY:
+            known = text.isin(col.raw_values)
+            # A value the contract knows is blank only if the contract knows a blank.
+            maybe = None if any(not v.strip() for v in col.raw_values) else ~known.to_numpy()
+            blank = blanks[col.name] = _blank(text, maybe)
             flag(blank, f"missing:{col.name}")
-            flag(~blank & ~text.isin(col.raw_values), f"unknown_category:{col.name}")
+            flag(~blank & ~known, f"unknown_category:{col.name}")
         else:
             value = parsed[col.name]
+            # A blank parses to nothing: only unparsed values can be blank.
+            blank = blanks[col.name] = _blank(text, value.isna().to_numpy())
             if not col.blank_allowed:
                 flag(blank, f"missing:{col.name}")
             flag(~blank & value.isna(), f"unparseable:{col.name}")
@@ -94,7 +117,7 @@ def _row_problems(raw: pd.DataFrame, parsed: pd.DataFrame, contract: Contract) -
     # Telco: a blank TotalCharges belongs to a customer in their first month).
     for col in contract.columns:
         if col.blank is not None and col.blank.when:
-            blank = raw[col.name].astype(str).str.strip() == ""
+            blank = blanks[col.name]
             flag(blank & ~_condition(raw, parsed, contract, col.blank.when), f"missing:{col.name}")
     bad = reasons != ""
     reasons[bad] = [r[1:] for r in reasons[bad]]  # drop the leading ';'
