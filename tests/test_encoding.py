@@ -63,3 +63,53 @@ def test_mixed_values_fall_back_to_the_index():
     values = pd.Series(["No", 3, None, "DSL"], dtype=object)
     got = as_categorical(values, CATEGORIES)
     np.testing.assert_array_equal(got.codes, [2, -1, -1, 0])
+
+
+def test_slices_encoded_in_the_sample_pass_join_into_the_second_passs_frame():
+    """The local engine encodes each slice as the sample is read, against the slice's own
+    categories, and remaps the codes once all are known: the frame must be the one that
+    encoding every slice with the fitted step and joining them gives."""
+    import pyarrow as pa
+
+    from churn.train.full_fit import combine, encode, encode_slice
+
+    def text(values):
+        return pd.Series(values, dtype="str")
+
+    frames = [
+        pd.DataFrame(
+            {
+                "n": [1.5, None, 3.0],
+                "i": [1, 2, 3],
+                "c": text(["b", None, "a"]),
+                "d": text(["x", "x", "y"]),
+                "y": [0, 1, 0],
+            }
+        ),
+        # a category no other slice has, a column with no value at all
+        pd.DataFrame({"n": [4.25], "i": [7], "c": text(["c"]), "d": text([None]), "y": [1]}),
+        pd.DataFrame(
+            {
+                "n": [0.0, 2.0],
+                "i": [0, 9],
+                "c": text(["a", "c"]),
+                "d": text(["y", "z"]),
+                "y": [1, 0],
+            }
+        ),
+    ]
+    slices = [pa.Table.from_pandas(f, preserve_index=False) for f in frames]
+    found = [encode_slice(t, None, ["n", "i"], ["c", "d"], "y") for t in slices]
+    codes = CategoryCodes(["n", "i"], ["c", "d"])
+    for each in found:
+        codes.partial_fit(each.categories)
+    assert codes.categories_ == {"c": ["a", "b", "c"], "d": ["x", "y", "z"]}
+
+    second = pd.concat([encode(t.to_pandas(), None, codes, "y") for t in slices], ignore_index=True)
+    labels = second.pop("y")
+    pd.testing.assert_frame_equal(combine(found, codes), second)
+    assert np.concatenate([each.label for each in found]).tolist() == labels.tolist()
+
+    # A categorical column that is not text: only its categories, and a second pass.
+    numbers = pa.table({"n": [1.0], "k": [3], "y": [0]})
+    assert encode_slice(numbers, None, ["n"], ["k"], "y").codes is None

@@ -5,13 +5,16 @@ training split is larger than the sample, the LightGBM head chosen there is fitt
 again on every row, batch by batch:
 
 * the categories are collected slice by slice, in the same pass as the sample
-  (``CategoryCodes.partial_fit``: the same step as a fit on the whole), then every
-  slice is encoded (a byte per
-  category, four per number: about 40 bytes a row for the worked example);
-* local engine: LightGBM fits the encoded rows with ``compute.threads`` threads;
-* dask engine: the encoded slices are the partitions of a ``dask.dataframe`` and
-  ``lightgbm.dask`` fits them on the workers; the booster comes back as a plain
-  ``LGBMClassifier`` (``to_local``).
+  (``CategoryCodes.partial_fit``: the same step as a fit on the whole), and every row
+  is encoded (a byte per category, four per number: about 40 bytes a row for the
+  worked example);
+* local engine: each slice is encoded in the sample pass, against its own categories
+  (``encode_slice``), and its codes are remapped once every slice's categories are
+  known (``combine``): the split is read once. LightGBM fits the encoded rows with
+  ``compute.threads`` threads;
+* dask engine: the slices, read again and encoded on the workers, are the partitions
+  of a ``dask.dataframe`` and ``lightgbm.dask`` fits them there; the booster comes
+  back as a plain ``LGBMClassifier`` (``to_local``).
 
 Either way the saved model is the same kind of ``Pipeline`` as on small data
 (features, encoding, ``LGBMClassifier``), so the service, the decision and every
@@ -73,9 +76,19 @@ def train_table(
     """Tune and cross-validate on a seeded sample of the split at ``path`` (every row when
     it is no larger than ``compute.sample_rows``), then fit: LightGBM on every row, any
     other family (or a calibrated LightGBM) on the sample."""
-    # One pass: the sample, and every slice's categories (the encoding of a fit on every
-    # row needs them; a second pass over the split cost a read of it).
-    categorical = list(design.columns.categorical)
+    # One pass: the sample, and what the fit on every row needs of every slice: on the
+    # local engine the slice encoded (its codes remapped once every category is known),
+    # on Dask its categories (the workers encode their partitions as they fit).
+    cols = design.columns
+    if isinstance(engine, DaskEngine):
+        also = partial(categories_of, columns=list(cols.categorical))
+    else:
+        also = partial(
+            encode_slice,
+            numeric=list(cols.numeric),
+            categorical=list(cols.categorical),
+            label=design.label,
+        )
     start = time.perf_counter()
     table, rows, found = tables.read_sample_and(
         path,
@@ -84,7 +97,7 @@ def train_table(
         compute.seed,
         engine,
         compute.batch_rows,
-        also=partial(categories_of, columns=categorical),
+        also=also,
     )
     # One BLAS/OpenMP thread: faster on data this small, and the same bytes on any machine.
     read = time.perf_counter()
@@ -134,6 +147,73 @@ def categories_of(table: pa.Table, piece: Any, columns: list[str]) -> pd.DataFra
     )
 
 
+@dataclass
+class SliceCodes:
+    """One slice of the training split, encoded before every slice's categories are known.
+
+    A categorical column is held as codes into the slice's own categories (``local``:
+    its distinct values, in order of appearance), remapped by ``combine`` to the codes
+    of the sorted categories of every slice, the codes ``CategoryCodes.transform`` gives.
+    Without ``codes`` (a categorical column that is not text) only ``categories`` is
+    set, and the rows are encoded in a second pass.
+    """
+
+    #: The distinct values of each categorical column (``categories_of``).
+    categories: pd.DataFrame
+    local: dict[str, list[str]] | None = None
+    codes: dict[str, np.ndarray] | None = None
+    numeric: dict[str, np.ndarray] | None = None
+    label: np.ndarray | None = None
+
+
+def encode_slice(
+    table: pa.Table, piece: Any, numeric: list[str], categorical: list[str], label: str
+) -> SliceCodes:
+    """The ``SliceCodes`` of one slice (its Arrow table): the encoding without a second read."""
+    import pyarrow.compute as pc
+
+    if not all(
+        pa.types.is_string(table.schema.field(c).type)
+        or pa.types.is_large_string(table.schema.field(c).type)
+        for c in categorical
+    ):
+        return SliceCodes(categories_of(table, piece, categorical))
+    local, codes = {}, {}
+    for c in categorical:
+        encoded = pc.dictionary_encode(table.column(c).combine_chunks())
+        local[c] = encoded.dictionary.to_pylist()
+        # The smallest integers that hold them: the codes go back to the main process.
+        small = np.min_scalar_type(-len(local[c]) - 1)
+        codes[c] = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(small)
+    frame = table.select([*numeric, label]).to_pandas()
+    return SliceCodes(
+        categories=pd.DataFrame({c: pd.Series(local[c], dtype="str") for c in categorical}),
+        local=local,
+        codes=codes,
+        numeric={c: frame[c].to_numpy(dtype=np.float32, na_value=np.nan) for c in numeric},
+        label=frame[label].to_numpy(dtype=np.int8),
+    )
+
+
+def combine(slices: list[SliceCodes], codes: CategoryCodes) -> pd.DataFrame:
+    """The encoded rows of every slice, in order (``codes`` fitted on their categories):
+    the frame that encoding each slice with ``codes`` and joining them gives."""
+    columns: dict[str, Any] = {
+        c: np.concatenate([s.numeric[c] for s in slices]) for c in codes.numeric
+    }
+    for c in codes.categorical:
+        position = {value: i for i, value in enumerate(codes.categories_[c])}
+        small = np.min_scalar_type(-len(position) - 1)
+        parts = []
+        for s in slices:
+            # The last entry maps the missing code (-1) to missing.
+            lookup = np.array([*(position[v] for v in s.local[c]), -1], dtype=small)
+            parts.append(lookup[s.codes[c]])
+        dtype = pd.CategoricalDtype(codes.categories_[c])
+        columns[c] = pd.Categorical.from_codes(np.concatenate(parts), dtype=dtype)
+    return pd.DataFrame(columns)
+
+
 def encode(df: pd.DataFrame, piece: Any, codes: CategoryCodes, label: str) -> pd.DataFrame:
     """One slice encoded for the trees, with its 0/1 label."""
     return codes.transform(df).assign(**{label: df[label].to_numpy(dtype=np.int8)})
@@ -147,7 +227,7 @@ def read_encoded(piece: tables.Slice, names: list[str], codes: CategoryCodes, la
 def fit_all_rows(
     path: str | Path,
     design: Design,
-    categories: list[pd.DataFrame],
+    found: list[Any],
     family: str,
     hyperparameters: dict[str, Any],
     seed: int,
@@ -157,14 +237,17 @@ def fit_all_rows(
 ) -> Pipeline:
     """The model (feature step, encoding, LightGBM) fitted on every row at ``path``.
 
-    ``categories``: the distinct values of the categorical columns in each slice of the
-    table (``categories_of``), collected as the sample was read.
+    ``found``: what the sample pass collected of each slice of the table: its categories
+    (``categories_of``), or the slice encoded (``encode_slice``).
     """
     cols = design.columns
     pieces = tables.slices(path, batch_rows)
     codes = CategoryCodes(list(cols.numeric), list(cols.categorical))
-    for values in categories:
-        codes.partial_fit(values)
+    for each in found:
+        codes.partial_fit(each.categories if isinstance(each, SliceCodes) else each)
+    encoded_already = bool(found) and all(
+        isinstance(each, SliceCodes) and each.codes is not None for each in found
+    )
     model = FAMILIES[family](hyperparameters, seed)
     columns = [*cols.all, design.label]
     start = time.perf_counter()
@@ -172,23 +255,29 @@ def fit_all_rows(
         model = _fit_on_dask(engine, pieces, columns, codes, design.label, model, path)
         log.info("%s fitted on the cluster in %.1f s", family, time.perf_counter() - start)
     else:
-        parts = engine.map(
-            partial(tables.read_slice, columns=columns),
-            pieces,
-            partial(encode, codes=codes, label=design.label),
-        )
-        encoded = pd.concat(parts, ignore_index=True)
-        del parts
+        if encoded_already:  # in the sample pass
+            encoded = combine(found, codes)
+            y = pd.Series(np.concatenate([each.label for each in found]), name=design.label)
+            found.clear()  # the slices' codes: their memory back before the fit
+        else:
+            parts = engine.map(
+                partial(tables.read_slice, columns=columns),
+                pieces,
+                partial(encode, codes=codes, label=design.label),
+            )
+            encoded = pd.concat(parts, ignore_index=True)
+            del parts
+            y = encoded.pop(design.label)
         if isinstance(engine, LocalEngine):
             engine.close()  # its idle workers' memory back before the fit, the peak
-        y = encoded.pop(design.label)
         read = time.perf_counter()
         model.set_params(n_jobs=threads)
         model.fit(encoded, y)
         log.info(
-            "%s fitted on %s rows: read and encoded in %.1f s, fitted in %.1f s (%s threads)",
+            "%s fitted on %s rows: %s in %.1f s, fitted in %.1f s (%s threads)",
             family,
             f"{len(encoded):,}",
+            "codes joined" if encoded_already else "read and encoded",
             read - start,
             time.perf_counter() - read,
             threads,
