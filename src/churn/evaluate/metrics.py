@@ -36,18 +36,19 @@ def classification_metrics(
 def log_split(
     live: Any,
     split: str,
+    metrics: dict[str, float],
     y_true: np.ndarray,
     probability: np.ndarray,
     threshold: float,
     plotted: np.ndarray | None = None,
-) -> dict[str, float]:
-    """Log one split's metrics and sklearn plots to a dvclive ``Live`` under ``<kind>/<split>``.
+) -> None:
+    """Log one split's ``metrics`` (``classification_metrics``) and sklearn plots to a
+    dvclive ``Live`` under ``<kind>/<split>``.
 
     The metrics use every row. The plots use the rows ``plotted`` marks (a seeded
     sample of a large split: dvclive writes a confusion-matrix plot as one record per
     row), and then the metrics record how many as ``<split>/plot_rows``.
     """
-    metrics = classification_metrics(y_true, probability, threshold)
     for name, value in metrics.items():
         live.log_metric(f"{split}/{name}", value, plot=False)
     if plotted is not None:
@@ -66,4 +67,3 @@ def log_split(
     live.log_sklearn_plot(
         "calibration", y_true, probability, name=f"calibration/{split}", n_bins=10
     )
-    return metrics
