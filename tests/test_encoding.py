@@ -70,6 +70,7 @@ def test_slices_encoded_in_the_sample_pass_join_into_the_second_passs_frame():
     categories, and remaps the codes once all are known: the frame must be the one that
     encoding every slice with the fitted step and joining them gives."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     from churn.train.full_fit import combine, encode, encode_slice
 
@@ -109,6 +110,25 @@ def test_slices_encoded_in_the_sample_pass_join_into_the_second_passs_frame():
     labels = second.pop("y")
     pd.testing.assert_frame_equal(combine(found, codes), second)
     assert np.concatenate([each.label for each in found]).tolist() == labels.tolist()
+
+    # The sample pass reads text as dictionaries, which may hold values that no row of the
+    # slice uses (those of whole row groups): they are not categories.
+    def as_read(t):
+        columns = {}
+        for name in t.column_names:
+            values = t.column(name).combine_chunks()
+            if name in ("c", "d"):
+                words = pa.array(["unused", *sorted(set(values.drop_null().to_pylist()))])
+                values = pa.DictionaryArray.from_arrays(pc.index_in(values, value_set=words), words)
+            columns[name] = values
+        return pa.table(columns)
+
+    read = [encode_slice(as_read(t), None, ["n", "i"], ["c", "d"], "y") for t in slices]
+    again = CategoryCodes(["n", "i"], ["c", "d"])
+    for each in read:
+        again.partial_fit(each.categories)
+    assert again.categories_ == codes.categories_
+    pd.testing.assert_frame_equal(combine(read, again), second)
 
     # A categorical column that is not text: only its categories, and a second pass.
     numbers = pa.table({"n": [1.0], "k": [3], "y": [0]})

@@ -128,3 +128,31 @@ def test_rows_are_read_by_position_in_the_order_asked(tmp_path, frame):
     assert tables.read_rows(path, np.array([], dtype=np.int64)).empty
     with pytest.raises(IndexError, match="2,500 rows: no row at 2,500"):
         tables.read_rows(out, np.array([3, 2_500]))
+
+
+def test_text_read_as_dictionaries_gives_the_same_sample(tmp_path, frame):
+    """sample_slice reads text as dictionaries and turns only the kept rows back into
+    text: the sample must be the rows (and dtypes) of a plain read, across row groups
+    cut by the slices, with missing values."""
+    rng = np.random.default_rng(1)
+    table = frame.assign(
+        plan=pd.Series(rng.choice(["a", "b", "c", None], size=len(frame)), dtype="str"),
+        note=pd.Series([f"n{i % 97}" if i % 5 else None for i in range(len(frame))], dtype="str"),
+        count=rng.integers(0, 9, size=len(frame)),
+    )
+    path = tmp_path / "t.parquet"
+    table.to_parquet(path, index=False, row_group_size=300)  # slices of 1,000 cut groups
+    seen = []
+
+    def also(rows, piece):
+        seen.append(str(rows.schema.field("plan").type))
+        return None
+
+    sample, rows, _ = tables.read_sample_and(
+        path, TELCO.id_column, 500, 3, LocalEngine(), 1_000, also=also
+    )
+    assert rows == 2_500
+    expected = table.loc[tables.in_sample(table[TELCO.id_column], 500 / 2_500, 3)]
+    pd.testing.assert_frame_equal(sample, expected.reset_index(drop=True))
+    assert sample["plan"].isna().any() and sample["note"].isna().any()
+    assert len(seen) == 3 and all(kind.startswith("dictionary<values=") for kind in seen)

@@ -106,11 +106,17 @@ def read_slice(piece: Slice, columns: Sequence[str] | None = None) -> pd.DataFra
     return read_slice_arrow(piece, columns).to_pandas()
 
 
-def read_slice_arrow(piece: Slice, columns: Sequence[str] | None = None) -> pa.Table:
-    """The rows of ``piece`` as an Arrow table (what ``read_slice`` converts to pandas)."""
+def read_slice_arrow(
+    piece: Slice, columns: Sequence[str] | None = None, dictionary: Sequence[str] = ()
+) -> pa.Table:
+    """The rows of ``piece`` as an Arrow table (what ``read_slice`` converts to pandas).
+
+    ``dictionary``: text columns read as dictionary arrays (Parquet stores them so:
+    the text is not materialized; see ``sample_slice``).
+    """
     import pyarrow.parquet as pq
 
-    with pq.ParquetFile(piece.file) as parquet:
+    with pq.ParquetFile(piece.file, read_dictionary=list(dictionary) or None) as parquet:
         meta = parquet.metadata
         if piece.start == 0 and piece.stop == meta.num_rows:
             table = parquet.read(columns=columns, use_pandas_metadata=True)
@@ -265,14 +271,24 @@ def sample_slice(
     ``also`` of the whole slice (None without it).
 
     Kept in Arrow until the sample is drawn: only the identifiers and the kept rows
-    become pandas (the whole slice through pandas cost a third more).
+    become pandas (the whole slice through pandas cost a third more). The text columns
+    other than the identifier are read as dictionaries (``also`` sees them so), and only
+    the kept rows are turned back into text: a slice of the clean table read in 0.25 s
+    instead of 0.5-0.9 s, the same sample.
     """
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    table = read_slice_arrow(piece)
+    schema = pq.read_schema(piece.file)
+    text = [
+        f.name
+        for f in schema
+        if f.name != id_column and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+    ]
+    table = read_slice_arrow(piece, dictionary=text)
     keep = in_sample(table.column(id_column).to_pandas(), fraction, seed)
     extra = None if also is None else also(table, piece)
-    return table.filter(pa.array(keep)).to_pandas(), extra
+    return table.filter(pa.array(keep)).cast(schema).to_pandas(), extra
 
 
 def read_sample(

@@ -140,11 +140,16 @@ def train_table(
     return Trained(result.model, result, rows, len(table), len(table))
 
 
+def _distinct(column: pa.ChunkedArray) -> pa.Array:
+    """The distinct values of a column, in order of appearance, without missing values
+    (of a dictionary column: the values its rows use, decoded)."""
+    values = column.unique().drop_null()
+    return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+
+
 def categories_of(table: pa.Table, piece: Any, columns: list[str]) -> pd.DataFrame:
     """The distinct values of ``columns`` in one slice (a column per input column)."""
-    return pd.DataFrame(
-        {c: pd.Series(table.column(c).unique().drop_null().to_pandas()) for c in columns}
-    )
+    return pd.DataFrame({c: pd.Series(_distinct(table.column(c)).to_pandas()) for c in columns})
 
 
 @dataclass
@@ -166,25 +171,35 @@ class SliceCodes:
     label: np.ndarray | None = None
 
 
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        return _is_text(kind.value_type)
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
 def encode_slice(
     table: pa.Table, piece: Any, numeric: list[str], categorical: list[str], label: str
 ) -> SliceCodes:
-    """The ``SliceCodes`` of one slice (its Arrow table): the encoding without a second read."""
+    """The ``SliceCodes`` of one slice (its Arrow table, text or dictionary columns): the
+    encoding without a second read."""
     import pyarrow.compute as pc
 
-    if not all(
-        pa.types.is_string(table.schema.field(c).type)
-        or pa.types.is_large_string(table.schema.field(c).type)
-        for c in categorical
-    ):
+    if not all(_is_text(table.schema.field(c).type) for c in categorical):
         return SliceCodes(categories_of(table, piece, categorical))
+    table = table.unify_dictionaries()  # the chunks of a column share one dictionary
     local, codes = {}, {}
     for c in categorical:
-        encoded = pc.dictionary_encode(table.column(c).combine_chunks())
-        local[c] = encoded.dictionary.to_pylist()
-        # The smallest integers that hold them: the codes go back to the main process.
-        small = np.min_scalar_type(-len(local[c]) - 1)
-        codes[c] = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(small)
+        column = table.column(c).combine_chunks()
+        if not pa.types.is_dictionary(column.type):
+            column = pc.dictionary_encode(column)
+        # The values the rows use, in order of appearance (a dictionary read from a file
+        # holds those of whole row groups), and the codes renumbered to them.
+        used = pc.unique(column.indices).drop_null()
+        local[c] = column.dictionary.take(used).to_pylist()
+        small = np.min_scalar_type(-len(local[c]) - 1)  # the codes go back to the main process
+        renumber = np.full(len(column.dictionary) + 1, -1, dtype=small)  # last: missing
+        renumber[used.to_numpy()] = np.arange(len(used))
+        codes[c] = renumber[column.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
     frame = table.select([*numeric, label]).to_pandas()
     return SliceCodes(
         categories=pd.DataFrame({c: pd.Series(local[c], dtype="str") for c in categorical}),
