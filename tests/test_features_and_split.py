@@ -124,19 +124,6 @@ def test_split_of_a_table_in_identifier_order_sorts_positions_not_text(telco_cle
     assert not stratified._strictly_increasing(pd.concat([ids.iloc[:2], ids.iloc[1:3]]))
 
 
-def test_which_rows_each_part_holds_does_not_depend_on_the_tables_order(telco_clean):
-    # clean keeps the source's order, which another export of the same data may not
-    # share: the parts (and their bytes) must be those of the table in identifier order.
-    table = feature_table(telco_clean)
-    ordered = table.sort_values(contract.id_column, ignore_index=True)
-    shuffled = table.sample(frac=1, random_state=5).reset_index(drop=True)
-    expected = split(ordered, contract, 0.7, 0.15, 0.15, seed=3)
-    for each in (table, shuffled):
-        got = split(each, contract, 0.7, 0.15, 0.15, seed=3)
-        for name in expected:
-            pd.testing.assert_frame_equal(got[name], expected[name], check_exact=True)
-
-
 def test_the_model_computes_exactly_the_features_featurize_wrote(telco_clean):
     # featurize writes the engineered columns train fits on; the saved model's first step
     # recomputes them from a plain record (what the service and evaluate send): no skew.
@@ -175,18 +162,17 @@ def test_the_generic_set_adds_nothing(telco_clean):
 @pytest.mark.parametrize("seed", [0, 42, 7])
 def test_split_holds_the_rows_scikit_learns_train_test_split_would(telco_clean, seed):
     # The split is computed with numpy alone (scikit-learn is slow to import); the rows of
-    # each part must stay those of the two stratified train_test_split calls it replaces,
-    # on the table in identifier order (whatever order the split is given it in).
+    # each part must stay those of the two stratified train_test_split calls it replaces.
     from sklearn.model_selection import train_test_split
 
-    table = feature_table(telco_clean).sort_values(contract.id_column, ignore_index=True)
+    table = feature_table(telco_clean)
     rest, test = train_test_split(
         table, test_size=0.15, stratify=table[contract.label], random_state=seed
     )
     train, validation = train_test_split(
         rest, test_size=0.15 / 0.85, stratify=rest[contract.label], random_state=seed
     )
-    parts = split(feature_table(telco_clean), contract, 0.70, 0.15, 0.15, seed)
+    parts = split(table, contract, 0.70, 0.15, 0.15, seed)
     for name, expected in (("train", train), ("validation", validation), ("test", test)):
         ids = sorted(expected[contract.id_column])
         assert parts[name][contract.id_column].tolist() == ids, name

@@ -116,8 +116,7 @@ def test_cleaning_in_buckets_is_cleaning_of_the_whole(dirty, dirty_file, batch_r
     )
     by_id = [TELCO.id_column]
     pd.testing.assert_frame_equal(
-        tables.read_table(out).sort_values(by_id, ignore_index=True),
-        cleaned.sort_values(by_id, ignore_index=True),
+        tables.read_table(out).sort_values(by_id, ignore_index=True), cleaned
     )
     by_line = [SOURCE_FILE, SOURCE_LINE]
     pd.testing.assert_frame_equal(

@@ -40,9 +40,6 @@ def main(args) -> None:
         LocalEngine(compute.threads),
         compute.batch_rows,
     )
-    # In identifier order: what the pictures show (the scatter plots draw a seeded sample
-    # of rows, drawn by position) depends on the data, not on the order of the source.
-    df = df.sort_values(contract.id_column, kind="stable", ignore_index=True)
     summary = summarize(df, contract, params)
     if len(df) < total:  # said only when sampled: small data keeps its bytes
         summary["sample"] = {"population_rows": total, "seed": compute.seed}

@@ -124,18 +124,18 @@ def check_block(
     cleaned, quarantined, report = clean(
         text.reset_index(drop=True), contract, source, conflicting_ids=local
     )
-    # clean() keeps the rows' order: each clean row's position among the rows read is
-    # that of the first row with its identifier (a later copy was an exact duplicate).
+    # clean() sorts by identifier; put the rows back in the order they were read.
     ids = raw[contract.id_column]
     first = pd.Series(raw.index.to_numpy(), index=ids.to_numpy())
     first = first[~first.index.duplicated()]
     positions = first.loc[cleaned[contract.id_column].to_numpy()].to_numpy()
-    cleaned = cleaned.drop(columns=[contract.target]).reset_index(drop=True)
+    order = np.argsort(positions, kind="stable")
+    cleaned = cleaned.drop(columns=[contract.target]).iloc[order].reset_index(drop=True)
     quarantined = quarantined.drop(columns=[contract.target])
     reasons = dict(report.quarantine_reasons)
     return Checked(
         clean=cleaned,
-        positions=positions,
+        positions=positions[order],
         quarantine=quarantined,
         rows_in=rows_in,
         exact_duplicates_removed=int(dropped.sum()) + report.exact_duplicates_removed,

@@ -82,32 +82,30 @@ def split(
     """Partition ``table`` into train/validation/test, stratified on the label.
 
     Each part keeps the label rate of the whole, and is sorted by the identifier so
-    that its bytes depend only on which rows it holds. Which rows each part holds does
-    not depend on the table's order either: the draws are made on the rows in
-    identifier order (clean keeps the source's order).
+    that its bytes depend only on which rows it holds.
     """
     if len(table) < 20:
         raise ValueError(f"too few rows to split ({len(table)})")
-    ids = table[contract.id_column]
-    # The rows in identifier order: sorting integers when the table is in that order
-    # already, else the identifiers alone (the rows are gathered once, below).
-    order = None if _strictly_increasing(ids) else ids.argsort(kind="stable").to_numpy()
-    labels = table[contract.label].to_numpy()
-    if order is not None:
-        labels = labels[order]
-    # Positions first, rows once: the same draws as splitting the sorted table itself, but
-    # each part's rows are gathered in one take, in identifier order (text columns
+    label = contract.label
+    labels = table[label].to_numpy()
+    # Positions first, rows once: the same draws as splitting the table itself, but each
+    # part's rows are gathered in one take, already in identifier order (text columns
     # gathered in random order twice took seconds per million rows).
     rest, test_rows = stratified_positions(labels, test, seed)
     train_pos, val_pos = stratified_positions(labels[rest], validation / (train + validation), seed)
+    ids = table[contract.id_column]
     parts = {"train": rest[train_pos], "validation": rest[val_pos], "test": test_rows}
-    out = {}
-    for name, rows in parts.items():
-        rows = np.sort(rows)  # positions in identifier order, in identifier order
-        if order is not None:
-            rows = order[rows]
-        out[name] = table.take(rows).reset_index(drop=True)
-    return out
+    if _strictly_increasing(ids):
+        # The table is in identifier order already (featurize keeps clean's order): a
+        # part's rows in identifier order are its positions in order, and sorting
+        # integers is much cheaper than sorting text.
+        order = {name: np.sort(rows) for name, rows in parts.items()}
+    else:
+        order = {
+            name: rows[ids.take(rows).argsort(kind="stable").to_numpy()]
+            for name, rows in parts.items()
+        }
+    return {name: table.take(rows).reset_index(drop=True) for name, rows in order.items()}
 
 
 def _strictly_increasing(ids: pd.Series) -> bool:
