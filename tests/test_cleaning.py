@@ -81,6 +81,21 @@ def test_copies_left_after_exact_duplicates_are_judged_on_what_remains(telco_raw
     assert conserved(report) and len(cleaned) == 30 - 1
 
 
+def test_an_exact_copy_of_a_bad_row_is_a_duplicate_not_a_second_quarantined_row(telco_raw):
+    raw = telco_raw.head(40).copy()
+    raw.loc[3, "tenure"] = "abc"
+    raw.loc[4, "Contract"] = "Three year"
+    shuffled = raw.iloc[::-1]  # the kept rows come out in identifier order all the same
+    raw = pd.concat([shuffled, raw.iloc[[3, 3, 4, 12]]])
+    cleaned, quarantine, report = clean(raw, TELCO)
+    assert report.exact_duplicates_removed == 4 and conserved(report)
+    assert sorted(quarantine["reason"]) == ["unknown_category:Contract", "unparseable:tenure"]
+    assert report.quarantine_reasons == {"unknown_category:Contract": 1, "unparseable:tenure": 1}
+    assert len(cleaned) == 38 and cleaned["customerID"].is_monotonic_increasing
+    assert cleaned.index.equals(pd.RangeIndex(38))
+    assert set(cleaned["customerID"]) == set(raw["customerID"]) - set(quarantine["customerID"])
+
+
 def test_quarantine_gate(telco_raw):
     raw = telco_raw.head(100).copy()
     raw.loc[:9, "Contract"] = "Three year"

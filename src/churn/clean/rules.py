@@ -153,16 +153,15 @@ def clean(
 
     # 1. Exact duplicates carry no information: keep the first occurrence, count the rest.
     # Copies share their identifier, so only rows with a repeated one are compared
-    # whole (hashing every column of a million rows took seconds).
+    # whole (hashing every column of a million rows took seconds). The copies stay in
+    # the frame, masked, until the one take at the end (each take of every column of a
+    # million rows cost about a second).
     repeated = raw[contract.id_column].duplicated(keep=False).to_numpy()
     dup = np.zeros(len(raw), dtype=bool)
     if repeated.any():
         candidates = raw.loc[repeated, list(contract.names)]
         dup[repeated] = candidates.duplicated(keep="first").to_numpy()
     report.exact_duplicates_removed = int(dup.sum())
-    if dup.any():
-        raw = raw.loc[~dup].reset_index(drop=True)
-        repeated = repeated[~dup]
 
     # 2. Row-level problems. Only the numeric columns are parsed (a full copy of a
     # million-row text table would double the memory).
@@ -173,21 +172,22 @@ def clean(
     problems = _row_problems(raw, parsed, contract)
 
     # 3. The same customer twice with different values: no way to tell which is right.
-    # Only rows whose identifier was repeated before step 1 can still share it: the
-    # others need no second pass over every identifier.
+    # Only rows whose identifier was repeated (and that are not exact copies) can
+    # still share it: the others need no second pass over every identifier.
     ids = raw[contract.id_column]
     shared = np.zeros(len(raw), dtype=bool)
-    if repeated.any():
-        shared[repeated] = ids[repeated].duplicated(keep=False).to_numpy()
+    live = repeated & ~dup
+    if live.any():
+        shared[live] = ids[live].duplicated(keep=False).to_numpy()
         shared[shared] = (ids[shared].str.strip() != "").to_numpy()
     conflicting = pd.Series(shared, index=raw.index)
-    if conflicting_ids:
+    if conflicting_ids:  # (exact copies flagged here stay out: see ``bad``)
         conflicting |= ids.isin(list(conflicting_ids))
     if conflicting.any():
         flagged = problems[conflicting] + ";conflicting_duplicate_id"
         problems[conflicting] = flagged.str.strip(";")
 
-    bad = (problems != "").to_numpy()
+    bad = (problems != "").to_numpy() & ~dup
     quarantine = raw.loc[bad].copy()
     quarantine[REASON] = problems[bad]
     for reasons in quarantine[REASON]:
@@ -198,12 +198,13 @@ def clean(
         {c: "str" for c in quarantine.columns if c != lineage.SOURCE_LINE}
     )
 
-    # 4. Repairs on the rows we keep, each counted.
-    keep = ~bad
-    text = raw[list(contract.names)]
-    good = parsed
-    if bad.any():  # a take over every column: skipped when nothing is quarantined
-        text, good = text.loc[keep], parsed.loc[keep]
+    # 4. The rows we keep, taken once in identifier order (unique there: a repeated one
+    # was either an exact copy, dropped, or a conflict, quarantined), then repaired,
+    # each repair counted.
+    keep = np.flatnonzero(~bad & ~dup)
+    order = keep[ids.iloc[keep].argsort(kind="stable").to_numpy()]
+    text = raw[list(contract.names)].take(order).reset_index(drop=True)
+    good = parsed.take(order).reset_index(drop=True)
     good = text.assign(**{name: good[name] for name in parsed.columns})
     for col in contract.columns:
         if col.blank is not None:  # the blanks left are those the contract explains
@@ -216,7 +217,6 @@ def clean(
             good[col.name] = col.parse(text[col.name])
             report.repairs[f"{col.name}_recoded"] = int(recoded.sum())
     cleaned = good[list(contract.names)].astype({c.name: c.clean_dtype for c in contract.columns})
-    cleaned = cleaned.sort_values(contract.id_column, kind="stable").reset_index(drop=True)
 
     report.rows_clean = len(cleaned)
     report.rows_quarantined = len(quarantine)
