@@ -116,18 +116,27 @@ def test_the_sample_pass_also_sees_every_row(tmp_path, frame):
 
 
 def test_rows_are_read_by_position_in_the_order_asked(tmp_path, frame):
+    rng = np.random.default_rng(2)
+    frame = frame.assign(  # text with missing values, read plain and as dictionaries
+        plan=pd.Series(rng.choice(["a", "b", "c", None], size=len(frame)), dtype="str")
+    )
     path = tmp_path / "t.parquet"
     frame.to_parquet(path, index=False, row_group_size=300)
     out = tables.prepare(tmp_path / "parts.parquet", 3)
     for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
         tables.write_part(frame.iloc[rows], out, i, 3)
     asked = np.array([2_499, 7, 1_200, 299, 300, 7, 0])  # across row groups and parts, repeated
+    expected = frame.iloc[asked].reset_index(drop=True)
+    assert expected["plan"].isna().any()
     for table in (path, out):
-        got = tables.read_rows(table, asked)
-        pd.testing.assert_frame_equal(got, frame.iloc[asked].reset_index(drop=True))
+        for dictionary in ((), ["plan"]):
+            got = tables.read_rows(table, asked, dictionary=dictionary)
+            pd.testing.assert_frame_equal(got, expected)
     assert tables.read_rows(path, np.array([], dtype=np.int64)).empty
     with pytest.raises(IndexError, match="2,500 rows: no row at 2,500"):
         tables.read_rows(out, np.array([3, 2_500]))
+    with pytest.raises(IndexError, match="2,500 rows: no row at -1"):
+        tables.read_rows(out, np.array([-1, 3, 2_499]))
 
 
 def test_text_read_as_dictionaries_gives_the_same_sample(tmp_path, frame):

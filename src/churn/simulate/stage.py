@@ -46,7 +46,7 @@ def held_out_positions(
 
     # Looked up in Arrow: pandas' isin on Arrow-backed text goes row by row in Python
     # (half of the stage's time on a 1M-row snapshot).
-    ids = pa.array(test_ids.astype(str).unique(), pa.string())
+    ids = pc.unique(pa.array(test_ids.astype(str), pa.string()))
     wanted = pc.is_in(raw_ids.cast(pa.string()), value_set=ids)
     positions = np.flatnonzero(wanted.to_numpy(zero_copy_only=False))
     if len(positions) != len(ids):
@@ -84,7 +84,8 @@ def read_held_out_months(
     )
     pool = held_out_positions(raw_ids, test_ids, id_column)
     draws = month_draws(len(pool), spec)
-    rows = tables.read_rows(raw, pool[np.concatenate(draws)])
+    text = tables.text_columns(pq.read_schema(tables.parts(raw)[0]), but=id_column)
+    rows = tables.read_rows(raw, pool[np.concatenate(draws)], dictionary=text)
     bounds = np.cumsum([0, *(len(d) for d in draws)])
     return [rows.iloc[a:b] for a, b in itertools.pairwise(bounds)]
 
