@@ -267,16 +267,19 @@ def in_sample(ids: pd.Series, fraction: float, seed: int) -> np.ndarray:
     return unit < fraction
 
 
+def is_text(kind: pa.DataType) -> bool:
+    """Whether an Arrow type holds text: a string, a large string, or a dictionary of them."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        return is_text(kind.value_type)
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
 def text_columns(schema: pa.Schema, but: str | None = None) -> list[str]:
     """The text columns of ``schema`` (other than ``but``): those Parquet can hand over as
     dictionaries (an identifier column, all distinct, gains nothing from it)."""
-    import pyarrow as pa
-
-    return [
-        f.name
-        for f in schema
-        if f.name != but and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-    ]
+    return [f.name for f in schema if f.name != but and is_text(f.type)]
 
 
 def sample_slice(

@@ -171,12 +171,6 @@ class SliceCodes:
     label: np.ndarray | None = None
 
 
-def _is_text(kind: pa.DataType) -> bool:
-    if pa.types.is_dictionary(kind):
-        return _is_text(kind.value_type)
-    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
-
-
 def encode_slice(
     table: pa.Table, piece: Any, numeric: list[str], categorical: list[str], label: str
 ) -> SliceCodes:
@@ -184,7 +178,7 @@ def encode_slice(
     encoding without a second read."""
     import pyarrow.compute as pc
 
-    if not all(_is_text(table.schema.field(c).type) for c in categorical):
+    if not all(tables.is_text(table.schema.field(c).type) for c in categorical):
         return SliceCodes(categories_of(table, piece, categorical))
     table = table.unify_dictionaries()  # the chunks of a column share one dictionary
     local, codes = {}, {}
