@@ -78,11 +78,15 @@ def spill_slice(piece: tables.Slice, spill: str, count: int, id_column: str) -> 
     """Spread one slice of the snapshot over the bucket folders (with each row's position).
 
     In Arrow: only the identifiers become pandas (for the bucket hash); a slice through
-    pandas and back took twice as long.
+    pandas and back took twice as long. The other text columns stay dictionaries, as
+    Parquet stores them, until ``read_bucket``: a 1M-row slice read in 0.17 s instead of
+    0.56 and spread in 0.27 s instead of 0.69.
     """
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    raw = tables.read_slice_arrow(piece)
+    text = tables.text_columns(pq.read_schema(piece.file), but=id_column)
+    raw = tables.read_slice_arrow(piece, dictionary=text)
     which = tables.buckets(raw.column(id_column).to_pandas(), count)
     order = np.argsort(which, kind="stable")
     positions = np.arange(piece.offset, piece.offset + raw.num_rows, dtype=np.int64)
@@ -97,20 +101,26 @@ def spill_slice(piece: tables.Slice, spill: str, count: int, id_column: str) -> 
     return raw.num_rows
 
 
-def read_bucket(bucket: Bucket, meta: pd.DataFrame) -> pd.DataFrame:
-    """Every row of one bucket, in source order."""
+def read_bucket(
+    bucket: Bucket, meta: pd.DataFrame, schema: pa.Schema, id_column: str
+) -> pd.DataFrame:
+    """Every row of one bucket, in identifier order (the copies of one identifier in
+    source order), with the snapshot's types (``schema``; ``meta`` when it is empty).
+
+    ``rules.clean`` keeps the rows in identifier order: sorted here, while the text
+    columns are still dictionaries (a take of a dictionary column costs a tenth of a
+    take of its text), the rows it keeps are already in order, and it takes nothing
+    (the take of every column of a million rows in identifier order cost 1.5 s).
+    """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     files = sorted(_bucket_folder(bucket.folder, bucket.index).glob(f"slice-*{SPILL_SUFFIX}"))
     if not files:
         return meta.iloc[:0]
     table = pa.concat_tables(_read_spill(f) for f in files)
-    df = table.to_pandas()
-    # The slices were spilled in order, each bucket's rows in order within a slice: the
-    # rows are already in source order, and a sort would take every column again.
-    if not df[ROW].is_monotonic_increasing:
-        df = df.sort_values(ROW, kind="stable").reset_index(drop=True)
-    return df
+    order = pc.sort_indices(table, sort_keys=[(id_column, "ascending"), (ROW, "ascending")])
+    return table.take(order).cast(schema).to_pandas()
 
 
 @dataclass
@@ -165,6 +175,9 @@ def clean_table(
 
     Returns the merged cleaning report and the clean-data validation summary.
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     meta = tables.empty_frame(raw_path)
     require_columns(meta, contract, source)
     count = tables.part_count(tables.row_count(raw_path), batch_rows)
@@ -187,8 +200,10 @@ def clean_table(
                 tables.slices(raw_path, batch_rows),
             )
             with_row = meta.assign(**{ROW: np.zeros(0, dtype=np.int64)})
+            schema = pq.read_schema(tables.parts(raw_path)[0])
+            schema = schema.append(pa.field(ROW, pa.int64()))
             results = engine.map(
-                partial(read_bucket, meta=with_row),
+                partial(read_bucket, meta=with_row, schema=schema, id_column=contract.id_column),
                 [Bucket(spill, b) for b in range(count)],
                 work,
                 with_row,
