@@ -45,6 +45,10 @@ def dirty(telco_raw) -> pd.DataFrame:
     raw.loc[rows[80:100], "TotalCharges"] = " "  # blank where tenure is not 0
     raw.loc[rows[100:110], "MonthlyCharges"] = "5000"
     raw.loc[rows[110:140], "gender"] = [f"g{i}" for i in range(30)]  # 30 values, ties
+    # A category column is checked as a pandas categorical in batches: a missing value and
+    # a blank must be judged as they are in text.
+    raw.loc[rows[260:270], "PaymentMethod"] = None
+    raw.loc[rows[270:280], "Partner"] = "  "
     exact = raw.iloc[rows[140:200]].assign(**{SOURCE_LINE: lambda d: d[SOURCE_LINE] + 10_000})
     conflicting = raw.iloc[rows[200:240]].assign(
         tenure="100", **{SOURCE_LINE: lambda d: d[SOURCE_LINE] + 20_000}
@@ -69,6 +73,10 @@ def test_validation_in_batches_is_validation_of_the_whole(dirty, dirty_file, bat
     assert ("customerID", UNIQUE) in failed  # judged on the totals, across batches
     gender = next(e for e in whole["expectations"] if e["column"] == "gender")
     assert gender["unexpected_count"] == 30 and len(gender["examples"]) == 5
+    # A blank is not in the set; a missing value is Great Expectations' "missing", not
+    # unexpected: the same in text and as a categorical (the equality above).
+    partner = next(e for e in whole["expectations"] if e["column"] == "Partner")
+    assert partner["unexpected_count"] == 10 and partner["examples"][0]["value"] == "  "
 
 
 def test_uniqueness_over_the_whole_table_matches_great_expectations(dirty, dirty_file):

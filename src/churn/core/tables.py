@@ -101,9 +101,14 @@ def slices(path: str | Path, batch_rows: int) -> list[Slice]:
     return out
 
 
-def read_slice(piece: Slice, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The rows of ``piece`` as a DataFrame (only the row groups that hold them are read)."""
-    return read_slice_arrow(piece, columns).to_pandas()
+def read_slice(
+    piece: Slice, columns: Sequence[str] | None = None, dictionary: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The rows of ``piece`` as a DataFrame (only the row groups that hold them are read).
+
+    ``dictionary``: text columns read as dictionaries, pandas categoricals here.
+    """
+    return read_slice_arrow(piece, columns, dictionary).to_pandas()
 
 
 def read_slice_arrow(
