@@ -192,3 +192,22 @@ def test_stratified_positions_match_scikit_learn_on_three_classes():
         expected = train_test_split(rows, test_size=0.2, stratify=labels, random_state=seed)
         actual = stratified_positions(labels, 0.2, seed)
         assert [a.tolist() for a in actual] == [e.tolist() for e in expected]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([1, 0, 0, 1, 1, 0, 1], dtype=np.int64),
+        np.array([7, -3, 5, 7, -3, 7], dtype=np.int32),  # gaps and a negative class
+        np.array([2, 0, 2, 2], dtype=np.uint8),
+        np.array([0, 1 << 20, 0]),  # a range too wide to count: np.unique itself
+        np.array(["No", "Yes", "No"]),  # text: np.unique itself
+    ],
+)
+def test_classes_are_those_of_numpy_unique(labels):
+    from churn.split.stratified import _classes
+
+    got = _classes(labels)
+    expected = np.unique(labels, return_inverse=True, return_counts=True)
+    for a, e in zip(got, expected, strict=True):
+        assert a.dtype == e.dtype and a.tolist() == e.tolist()

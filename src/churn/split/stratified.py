@@ -39,6 +39,22 @@ def _approximate_mode(
     return floored.astype(int)
 
 
+def _classes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(labels, return_inverse=True, return_counts=True)``, counted without a
+    sort when the labels are integers in a small range (a 0/1 label: 0.01 s instead of
+    0.1 s per million rows)."""
+    if labels.dtype.kind in "iu" and labels.size:
+        low, high = int(labels.min()), int(labels.max())
+        if high - low < 2**16:
+            offsets = (labels - low).astype(np.intp)
+            counts = np.bincount(offsets)
+            present = np.flatnonzero(counts)
+            position = np.zeros(counts.size, dtype=np.intp)
+            position[present] = np.arange(present.size)
+            return (present + low).astype(labels.dtype), position[offsets], counts[present]
+    return np.unique(labels, return_inverse=True, return_counts=True)
+
+
 def stratified_positions(
     labels: np.ndarray, test_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +67,7 @@ def stratified_positions(
     n = labels.size
     n_test = math.ceil(test_fraction * n)
     n_train = n - n_test
-    classes, y_indices, class_counts = np.unique(labels, return_inverse=True, return_counts=True)
+    classes, y_indices, class_counts = _classes(labels)
     if class_counts.min() < 2:
         raise ValueError(f"a class has fewer than 2 rows: {classes[class_counts < 2].tolist()}")
     if min(n_train, n_test) < classes.size:
