@@ -5,10 +5,11 @@ dropped, conflicting ones quarantined). A snapshot of at most one batch
 (``compute.batch_rows``) is one bucket and is cleaned whole, as ``rules.clean``
 always did. A larger one is first spread, slice by slice, over buckets of a hash
 of the identifier (spill files beside the outputs, removed at the end); then each
-bucket, holding every copy of its identifiers in source order, is cleaned by the
-same ``rules.clean`` and validated by the clean-data suite, and becomes one part
-of the clean table and of the quarantine table. Both engines run the same
-functions on the same buckets, so they give the same bytes.
+bucket, holding every copy of its identifiers (in identifier order, the copies of
+one identifier in source order), is cleaned by the same ``rules.clean`` and
+validated by the clean-data suite, and becomes one part of the clean table and of
+the quarantine table. Both engines run the same functions on the same buckets, so
+they give the same bytes.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
     from churn.core.compute import Engine
 
-#: Position of a row in the snapshot: restores the source order inside a bucket.
+#: Position of a row in the snapshot: orders the copies of an identifier inside a bucket.
 ROW = "_row"
 
 
