@@ -102,11 +102,9 @@ def spill_slice(piece: tables.Slice, spill: str, count: int, id_column: str) -> 
     return raw.num_rows
 
 
-def read_bucket(
-    bucket: Bucket, meta: pd.DataFrame, schema: pa.Schema, id_column: str
-) -> pd.DataFrame:
+def read_bucket(bucket: Bucket, schema: pa.Schema, id_column: str) -> pd.DataFrame:
     """Every row of one bucket, in identifier order (the copies of one identifier in
-    source order), with the snapshot's types (``schema``; ``meta`` when it is empty).
+    source order), with the snapshot's types (``schema``, with the row positions).
 
     ``rules.clean`` keeps the rows in identifier order: sorted here, while the text
     columns are still dictionaries (a take of a dictionary column costs a tenth of a
@@ -118,7 +116,7 @@ def read_bucket(
 
     files = sorted(_bucket_folder(bucket.folder, bucket.index).glob(f"slice-*{SPILL_SUFFIX}"))
     if not files:
-        return meta.iloc[:0]
+        return schema.empty_table().to_pandas()
     table = pa.concat_tables(_read_spill(f) for f in files)
     order = pc.sort_indices(table, sort_keys=[(id_column, "ascending"), (ROW, "ascending")])
     return table.take(order).cast(schema).to_pandas()
@@ -200,14 +198,13 @@ def clean_table(
                 partial(spill_slice, spill=spill, count=count, id_column=contract.id_column),
                 tables.slices(raw_path, batch_rows),
             )
-            with_row = meta.assign(**{ROW: np.zeros(0, dtype=np.int64)})
             schema = pq.read_schema(tables.parts(raw_path)[0])
             schema = schema.append(pa.field(ROW, pa.int64()))
             results = engine.map(
-                partial(read_bucket, meta=with_row, schema=schema, id_column=contract.id_column),
+                partial(read_bucket, schema=schema, id_column=contract.id_column),
                 [Bucket(spill, b) for b in range(count)],
                 work,
-                with_row,
+                schema.empty_table().to_pandas(),
             )
         finally:
             shutil.rmtree(spill, ignore_errors=True)
