@@ -175,7 +175,6 @@ def clean_table(
     Returns the merged cleaning report and the clean-data validation summary.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     meta = tables.empty_frame(raw_path)
     require_columns(meta, contract, source)
@@ -198,7 +197,7 @@ def clean_table(
                 partial(spill_slice, spill=spill, count=count, id_column=contract.id_column),
                 tables.slices(raw_path, batch_rows),
             )
-            schema = pq.read_schema(tables.parts(raw_path)[0])
+            schema = tables.arrow_schema(raw_path)
             schema = schema.append(pa.field(ROW, pa.int64()))
             results = engine.map(
                 partial(read_bucket, schema=schema, id_column=contract.id_column),

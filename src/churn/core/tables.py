@@ -182,12 +182,16 @@ def read_table(path: str | Path, columns: Sequence[str] | None = None) -> pd.Dat
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
-def empty_frame(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A DataFrame with the table's columns and dtypes and no row (a Dask ``meta``)."""
+def arrow_schema(path: str | Path) -> pa.Schema:
+    """The Arrow schema of the table at ``path`` (its first file's: every part shares it)."""
     import pyarrow.parquet as pq
 
-    schema = pq.read_schema(parts(path)[0])
-    table = schema.empty_table()
+    return pq.read_schema(parts(path)[0])
+
+
+def empty_frame(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A DataFrame with the table's columns and dtypes and no row (a Dask ``meta``)."""
+    table = arrow_schema(path).empty_table()
     if columns is not None:
         table = table.select(list(columns))
     return table.to_pandas()

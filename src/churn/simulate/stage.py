@@ -84,7 +84,7 @@ def read_held_out_months(
     )
     pool = held_out_positions(raw_ids, test_ids, id_column)
     draws = month_draws(len(pool), spec)
-    text = tables.text_columns(pq.read_schema(tables.parts(raw)[0]), but=id_column)
+    text = tables.text_columns(tables.arrow_schema(raw), but=id_column)
     rows = tables.read_rows(raw, pool[np.concatenate(draws)], dictionary=text)
     bounds = np.cumsum([0, *(len(d) for d in draws)])
     return [rows.iloc[a:b] for a, b in itertools.pairwise(bounds)]

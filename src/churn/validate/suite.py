@@ -509,14 +509,11 @@ def category_columns(path: str | Path, contract: Contract) -> list[str]:
     stores them, a 1M-row batch was read in 0.47 s instead of 1.1 and checked in 1.3 s
     instead of 1.7, with the same results.
     """
-    import pyarrow.parquet as pq
-
     from churn.core import tables
 
     wanted = {c.name for c in contract.columns if c.kind is Kind.CATEGORY}
     wanted.add(lineage.SOURCE_FILE)
-    schema = pq.read_schema(tables.parts(path)[0])
-    return [name for name in tables.text_columns(schema) if name in wanted]
+    return [name for name in tables.text_columns(tables.arrow_schema(path)) if name in wanted]
 
 
 def validate_table(
