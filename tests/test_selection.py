@@ -155,6 +155,20 @@ def test_lightgbm_fits_give_the_same_bytes(table, params):
     assert dumps[0] == dumps[1]
 
 
+def test_a_family_fitted_elsewhere_is_scored_but_not_fitted(table, params):
+    # full_fit fits LightGBM again on every row of a large split: no fit on the sample.
+    lightgbm = params.model_copy(update={"model": "lightgbm"})
+    skipped = fit_model(table, DESIGN, lightgbm, fitted_elsewhere={"lightgbm"})
+    assert skipped.family == "lightgbm" and skipped.model is None
+    fitted = fit_model(table, DESIGN, lightgbm)
+    assert skipped.cv == fitted.cv and skipped.params == fitted.params
+    # Any other family chosen is fitted as usual, and so is a calibrated LightGBM.
+    tree = params.model_copy(update={"model": "decision_tree"})
+    assert fit_model(table, DESIGN, tree, fitted_elsewhere={"lightgbm"}).model is not None
+    calibrated = params.model_copy(update={"model": "lightgbm", "calibration": "sigmoid"})
+    assert fit_model(table, DESIGN, calibrated, fitted_elsewhere={"lightgbm"}).model is not None
+
+
 def write_train(tmp_path, **changes):
     data = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
     data["train"].update(changes)

@@ -101,13 +101,15 @@ def train_table(
     )
     # One BLAS/OpenMP thread: faster on data this small, and the same bytes on any machine.
     read = time.perf_counter()
+    sampled = len(table) < rows
     with threadpool_limits(limits=1):
-        result = fit_model(table, design, params)
+        # A sample: LightGBM (uncalibrated) is fitted below on every row, not on it.
+        result = fit_model(table, design, params, TREE_FAMILIES if sampled else ())
     chosen = time.perf_counter()
-    if len(table) == rows:
+    if not sampled:
         return Trained(result.model, result, rows, rows, rows)
     family = result.family or params.model  # train.model auto: the family chosen
-    if family in TREE_FAMILIES and params.calibration == "none":
+    if result.model is None:
         log.info(
             "%s: CV on a sample of %s of %s rows (read in %.1f s, CV in %.1f s); fitting on "
             "every row (%s engine)",
