@@ -9,7 +9,8 @@ matplotlib is imported only when something is drawn.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -46,6 +47,27 @@ def draw_png(draw: Callable[..., Figure], *args: Any, dpi: int) -> bytes:
     with rc_context(RC):
         fig = draw(*args)
     return png(fig, dpi)
+
+
+def _draw_job(job: tuple[Callable[..., Figure], tuple[Any, ...]], dpi: int) -> bytes:
+    draw, args = job
+    return draw_png(draw, *args, dpi=dpi)
+
+
+def draw_pngs(
+    jobs: Sequence[tuple[Callable[..., Figure], tuple[Any, ...]]], dpi: int, processes: int = 1
+) -> list[bytes]:
+    """``draw_png(draw, *args)`` of each ``(draw, args)`` of ``jobs``, in order.
+
+    matplotlib draws on one core: with ``processes`` above one, the figures are drawn
+    side by side in that many worker processes (``draw`` and ``args`` must pickle).
+    A figure's bytes depend only on its content, not on the process that drew it.
+    """
+    if processes <= 1 or len(jobs) <= 1:
+        return [_draw_job(job, dpi) for job in jobs]
+    from churn.core.compute import LocalEngine
+
+    return LocalEngine(processes).run(partial(_draw_job, dpi=dpi), jobs)
 
 
 def write_png(data: bytes, path: str | Path) -> None:

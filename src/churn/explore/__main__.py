@@ -10,7 +10,8 @@ it; the statistics (`sample`) and the report say so.
 if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
-    start_workers_early("--input")
+    # The workers also draw the plots (matplotlib draws on one core).
+    start_workers_early("--input", "matplotlib.figure", "matplotlib.backends.backend_agg")
 
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def main(args) -> None:
     if len(df) < total:  # said only when sampled: small data keeps its bytes
         summary["sample"] = {"population_rows": total, "seed": compute.seed}
     write_json(summary, args.stats)
-    pngs = draw_plots(df, contract, words, params)
+    pngs = draw_plots(df, contract, words, params, compute.threads)
     args.plots_dir.mkdir(parents=True, exist_ok=True)
     for name, png in pngs.items():
         (args.plots_dir / f"{name}.png").write_bytes(png)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from churn.core.contract import Contract
-from churn.core.figures import draw_png, new_figure
+from churn.core.figures import draw_pngs, new_figure
 from churn.core.params import ExploreParams
 from churn.core.problem import Words
 from churn.explore.stats import category_summary, correlation_matrix
@@ -229,7 +229,9 @@ PLOTS: tuple[Plot, ...] = (
 
 
 def draw_plots(
-    df: pd.DataFrame, contract: Contract, words: Words, params: ExploreParams
+    df: pd.DataFrame, contract: Contract, words: Words, params: ExploreParams, processes: int = 1
 ) -> dict[str, bytes]:
-    """Every plot of ``PLOTS`` as PNG bytes, by name."""
-    return {p.name: draw_png(p.draw, df, contract, words, params, dpi=params.dpi) for p in PLOTS}
+    """Every plot of ``PLOTS`` as PNG bytes, by name (in ``processes`` worker processes)."""
+    jobs = [(p.draw, (df, contract, words, params)) for p in PLOTS]
+    pngs = draw_pngs(jobs, params.dpi, processes)
+    return {p.name: png for p, png in zip(PLOTS, pngs, strict=True)}
