@@ -61,26 +61,33 @@ def loaded(module: str, _item: int) -> bool:
 
 STAGE = """
 if __name__ == "__main__":
+    import sys
+
     from churn.core.compute import start_workers_early
 
-    start_workers_early("--input", "xml.dom.minidom")
+    start_workers_early("--input", "xml.dom.minidom", figures=sys.argv[-1] == "figures")
 
     from functools import partial
 
     from churn.core.compute import LocalEngine
     from tests.test_compute import loaded
 
-    print(LocalEngine(2).run(partial(loaded, "xml.dom.minidom"), [0, 1]))
+    for module in ("xml.dom.minidom", "matplotlib.figure"):
+        print(LocalEngine(2).run(partial(loaded, module), [0, 1]))
 """
 
 
-@pytest.mark.parametrize(("batch_rows", "ready"), [(1_000, True), (5_000, False)])
+@pytest.mark.parametrize(
+    ("batch_rows", "figures", "ready", "drawing"),
+    [(1_000, "", True, False), (5_000, "", False, False), (5_000, "figures", True, True)],
+)
 def test_workers_start_with_the_stage_modules_only_when_the_input_needs_them(
-    tmp_path, batch_rows, ready
+    tmp_path, batch_rows, figures, ready, drawing
 ):
     # A stage that will cut its input into several slices starts its fork server first,
     # with what its workers need imported (here a module nothing else imports); a stage
-    # whose input is one slice starts nothing, and its workers import for themselves.
+    # whose input is one slice starts nothing, and its workers import for themselves,
+    # unless they will draw its figures: then it starts them, with matplotlib.
     pd.DataFrame({"x": range(2_500)}).to_parquet(tmp_path / "t.parquet")
     (tmp_path / "params.yaml").write_text(
         f"compute: {{engine: local, batch_rows: {batch_rows}, sample_rows: 1000, threads: 2}}\n"
@@ -88,7 +95,7 @@ def test_workers_start_with_the_stage_modules_only_when_the_input_needs_them(
     (tmp_path / "stage.py").write_text(STAGE)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     done = subprocess.run(
-        [sys.executable, "stage.py", "--input", "t.parquet"],
+        [sys.executable, "stage.py", "--input", "t.parquet", figures],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -96,4 +103,4 @@ def test_workers_start_with_the_stage_modules_only_when_the_input_needs_them(
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str([ready, ready])
+    assert done.stdout.split("\n")[:2] == [str([ready, ready]), str([drawing, drawing])]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from churn.core.figures import draw_png
+from churn.core.figures import draw_png, draw_pngs
 from churn.core.params import TrainParams, load
 from churn.explain.importance import importance_table, permutation_scores, plot_importance
 from churn.train.fit import train
@@ -42,6 +42,20 @@ def test_png_bytes_are_stable_and_carry_no_software_tag(fitted):
     second = draw_png(plot_importance, rows, "roc_auc", dpi=100)
     assert first.startswith(b"\x89PNG") and first == second
     assert b"matplotlib" not in first.lower()
+
+
+def test_figures_drawn_in_worker_processes_have_the_same_bytes_in_order(fitted):
+    model, holdout = fitted
+    rows = importance_table(model, holdout, contract, "roc_auc", n_repeats=2, seed=0)
+    jobs = [
+        (plot_importance, (rows, "roc_auc")),
+        (plot_importance, (rows[:3], "roc_auc")),
+        (plot_importance, (rows, "roc_auc", 500)),
+    ]
+    here = draw_pngs(jobs, dpi=60)
+    assert len(set(here)) == 3  # three different figures, so the order is checked
+    assert draw_pngs(jobs, dpi=60, processes=2) == here
+    assert here[0] == draw_png(plot_importance, rows, "roc_auc", dpi=60)
 
 
 @pytest.fixture(scope="module")

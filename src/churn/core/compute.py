@@ -102,7 +102,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def start_workers_early(flag: str, *preload: str, table: str = "") -> None:
+def start_workers_early(flag: str, *preload: str, table: str = "", figures: bool = False) -> None:
     """Start, now, the process that this stage's workers are forked from, with its modules
     imported, when the stage will run its input in several worker processes.
 
@@ -115,6 +115,10 @@ def start_workers_early(flag: str, *preload: str, table: str = "") -> None:
     took 5.1 s instead of 4.2, validate 5.1 instead of 4.7). It does nothing when the local
     engine would run the input in this process (one slice, ``compute.threads: 1``), on the
     Dask engine, or when the arguments or params are wrong: the stage reports those.
+
+    ``figures``: the stage also draws its figures in worker processes on this machine
+    (``figures.draw_pngs``): the fork server, with matplotlib, is started whatever the
+    input's size and engine, unless ``compute.threads`` is 1.
     """
     import argparse
     from pathlib import Path
@@ -130,9 +134,11 @@ def start_workers_early(flag: str, *preload: str, table: str = "") -> None:
 
         compute = load(ComputeParams)
         path = Path(value) / table if table else Path(value)
-        if compute.engine != "local" or compute.threads <= 1:
+        if compute.threads <= 1:
             return
-        if len(tables.slices(path, compute.batch_rows)) <= 1:
+        if not figures and (
+            compute.engine != "local" or len(tables.slices(path, compute.batch_rows)) <= 1
+        ):
             return
     except Exception:  # the stage itself reports a bad param or a missing input
         return
@@ -141,6 +147,8 @@ def start_workers_early(flag: str, *preload: str, table: str = "") -> None:
 
     stage = getattr(sys.modules["__main__"].__spec__, "name", None)  # churn.<stage>.__main__
     modules = [stage, *preload] if stage else list(preload)
+    if figures:
+        modules += ["matplotlib.figure", "matplotlib.backends.backend_agg"]
     multiprocessing.get_context("forkserver").set_forkserver_preload(modules)
     forkserver.ensure_running()
 

@@ -11,7 +11,7 @@ if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
     # The workers also draw the plots (matplotlib draws on one core).
-    start_workers_early("--input", "matplotlib.figure", "matplotlib.backends.backend_agg")
+    start_workers_early("--input", figures=True)
 
 from pathlib import Path
 

@@ -18,7 +18,8 @@ every output says the stream is simulated and which scenario each month was buil
 if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
-    start_workers_early("--reference")
+    # The workers also draw the dashboard's charts (matplotlib draws on one core).
+    start_workers_early("--reference", figures=True)
 
 import json
 import tempfile
@@ -158,7 +159,14 @@ def main(args) -> None:
         for name, rows in plot_series(assessments, base).items():
             write_json(rows, args.plots_dir / f"{name}.json")
         html = render_dashboard(
-            assessments, verdicts, base, problem, extent, dpi=params.dpi, simulated=simulated
+            assessments,
+            verdicts,
+            base,
+            problem,
+            extent,
+            dpi=params.dpi,
+            simulated=simulated,
+            processes=compute.threads,
         )
     scratch.cleanup()
     args.dashboard.parent.mkdir(parents=True, exist_ok=True)

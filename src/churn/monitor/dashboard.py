@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from churn.core.figures import draw_png
+from churn.core.figures import draw_pngs
 from churn.core.html import esc, figure, number, page, percent, table
 from churn.core.problem import Problem
 from churn.monitor import charts
@@ -339,8 +339,10 @@ def render_dashboard(
     *,
     dpi: int,
     simulated: dict | None = None,
+    processes: int = 1,
 ) -> str:
-    """The dashboard page (``simulated``: the stream is simulated; the page says so first)."""
+    """The dashboard page (``simulated``: the stream is simulated; the page says so first;
+    the charts drawn in ``processes`` worker processes, ``figures.draw_pngs``)."""
     w = problem.words
     title = f"{w.name}: monitoring the deployed model"
     bars = "; ".join(f"{m.replace('_', ' ')} {b.value:.3f}" for m, b in base.bars.items())
@@ -386,30 +388,32 @@ def render_dashboard(
     body.append("<h2 id='timeline'>Verdict per period</h2>")
     body.append(_timeline(assessments, verdicts, problem))
     body.append("<h2 id='charts'>Over time</h2>")
-    pngs = [
+    charts_drawn = [
         (
-            draw_png(charts.plot_volume, assessments, verdicts, w, dpi=dpi),
+            (charts.plot_volume, (assessments, verdicts, w)),
             "Volume and quarantine",
             f"{w.units.capitalize()} predicted per period (service and batch scoring) and rows "
             "the contract checks quarantined; the band under the axis is the verdict.",
         ),
         (
-            draw_png(charts.plot_performance, assessments, verdicts, base, w, dpi=dpi),
+            (charts.plot_performance, (assessments, verdicts, base, w)),
             "Performance: estimated before outcomes, realized after",
             "Realized values with their bootstrap intervals; the estimate assumes calibrated "
             "probabilities and no concept drift; the dotted line is the bar for retraining.",
         ),
     ]
     if base.segments:
-        pngs.append(
+        charts_drawn.append(
             (
-                draw_png(charts.plot_segments, assessments, base.segments, w, dpi=dpi),
+                (charts.plot_segments, (assessments, base.segments, w)),
                 f"{w.event.capitalize()} rate by segment",
                 f"Each level's realized {w.event} rate once outcomes arrived (solid) and the "
                 "rate its predicted probabilities expected (dashed): a gap that opens in one "
                 "segment while the inputs do not move is concept drift.",
             )
         )
+    drawn = draw_pngs([job for job, _, _ in charts_drawn], dpi, processes)
+    pngs = [(png, t, c) for png, (_, t, c) in zip(drawn, charts_drawn, strict=True)]
     body.append(figure(*pngs[0]))
     body.append(
         "<h3>Drift of every input column and of the score</h3>"

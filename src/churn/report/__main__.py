@@ -11,6 +11,12 @@ than compute.sample_rows gives its segment metrics on a seeded sample of it (the
 model card says so).
 """
 
+if __name__ == "__main__":  # worker processes get ready while this one imports
+    from churn.core.compute import start_workers_early
+
+    # They draw the plots (matplotlib draws on one core).
+    start_workers_early("--splits-dir", table="test.parquet", figures=True)
+
 import json
 from pathlib import Path
 
@@ -83,7 +89,7 @@ def main(args) -> None:
         drivers=choose_drivers(stats, problem.report.drivers),
         challenge=read_json(args.challenge) if args.challenge else {},
     )
-    pngs = draw_plots(evidence, problem.words, params.dpi)
+    pngs = draw_plots(evidence, problem.words, params.dpi, compute.threads)
     boxplots = args.boxplots.read_bytes()
     html = render_report(evidence, problem, pngs, boxplots=boxplots)
     ensure_parent(args.output).write_text(html, encoding="utf-8")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from churn.core.figures import draw_png, new_figure
+from churn.core.figures import draw_pngs, new_figure
 from churn.core.problem import Words
 from churn.report.evidence import Evidence
 
@@ -148,6 +148,8 @@ PLOTS = {
 }
 
 
-def draw_plots(ev: Evidence, words: Words, dpi: int) -> dict[str, bytes]:
-    """Every plot of ``PLOTS`` as deterministic PNG bytes, by name."""
-    return {name: draw_png(draw, ev, words, dpi=dpi) for name, draw in PLOTS.items()}
+def draw_plots(ev: Evidence, words: Words, dpi: int, processes: int = 1) -> dict[str, bytes]:
+    """Every plot of ``PLOTS`` as deterministic PNG bytes, by name (in ``processes``
+    worker processes, ``figures.draw_pngs``)."""
+    pngs = draw_pngs([(draw, (ev, words)) for draw in PLOTS.values()], dpi, processes)
+    return dict(zip(PLOTS, pngs, strict=True))
