@@ -78,8 +78,9 @@ class ComputeParams(Section):
     sample_rows: int = Field(ge=1000)
     #: Seed of those samples (a row is in a sample by a hash of its identifier and this).
     seed: int = 0
-    #: Worker processes of the local engine, and threads of the heavy steps (the full
-    #: LightGBM fit, DuckDB): how fast, not what is computed (train aside: LightGBM).
+    #: Worker processes of the local engine (batches, figures), and threads of the heavy
+    #: steps (the full LightGBM fit, DuckDB): how fast, not what is computed (train aside:
+    #: LightGBM).
     threads: int = Field(default=2, ge=1)
     dask: DaskParams = DaskParams()
 
