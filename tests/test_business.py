@@ -57,6 +57,26 @@ def test_ties_choose_the_lowest_threshold():
     assert best_threshold(y, p, np.array([0.2, 0.5, 0.8]), ECON)[0] == 0.2
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_curve_and_the_best_threshold_are_those_of_each_threshold_alone(dtype):
+    # One sort per class instead of a pass per threshold: the same counts, so the same
+    # bits, with scores tied on the grid's values and between rows, and a missing score.
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 5_000)
+    p = np.round(rng.random(5_000), 2).astype(dtype)
+    p[:50] = 0.35
+    p[50] = np.nan
+    grid = threshold_grid(0.01)
+    expected = [profit_at_threshold(y, p, t, ECON) for t in grid]
+    curve = profit_curve(y, p, grid, ECON)
+    assert [row["profit_per_customer"] for row in curve] == [round(v, 6) for v in expected]
+    assert [row["contacted_share"] for row in curve] == [
+        round(float(np.mean(p >= t)), 6) for t in grid
+    ]
+    i = int(np.argmax(expected))
+    assert best_threshold(y, p, grid, ECON) == (float(grid[i]), expected[i])
+
+
 def test_threshold_grid_is_rounded_and_below_one():
     grid = threshold_grid(0.1)
     assert grid.tolist() == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
