@@ -22,6 +22,7 @@ numbers out) and works per customer, so splits of different sizes compare.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -62,17 +63,23 @@ def _order(score: np.ndarray) -> np.ndarray:
     return np.argsort(-np.asarray(score, dtype=np.float64), kind="stable")
 
 
+def _profit(
+    churners: Any, loyal: Any, customers: int, econ: Economics, gamma: float | None = None
+) -> Any:
+    """Profit per customer of contacting ``churners`` would-be churners and ``loyal`` others
+    among ``customers`` (counts, or arrays of counts)."""
+    if customers == 0:
+        raise ValueError("no customers")
+    return (churners * econ.gain_churner(gamma) - loyal * econ.loss_loyal) / customers
+
+
 def profit_per_customer(
     y_true: np.ndarray, contacted: np.ndarray, econ: Economics, gamma: float | None = None
 ) -> float:
     """Expected campaign profit divided by the number of customers (contacted or not)."""
     y = np.asarray(y_true).astype(bool)
     c = np.asarray(contacted).astype(bool)
-    if y.size == 0:
-        raise ValueError("no customers")
-    churners = np.sum(c & y)
-    loyal = np.sum(c & ~y)
-    return float((churners * econ.gain_churner(gamma) - loyal * econ.loss_loyal) / y.size)
+    return float(_profit(np.sum(c & y), np.sum(c & ~y), y.size, econ, gamma))
 
 
 def profit_at_threshold(
@@ -113,12 +120,8 @@ def _profits(
     """Profit per customer and customers contacted at each threshold: ``profit_at_threshold``
     and ``probability >= t`` counted, bit for bit (the same integer counts, the same
     arithmetic)."""
-    rows = np.asarray(y_true).size
-    if rows == 0:
-        raise ValueError("no customers")
     churners, loyal = _contacted_counts(y_true, probability, thresholds)
-    profit = (churners * econ.gain_churner() - loyal * econ.loss_loyal) / rows
-    return profit, churners + loyal
+    return _profit(churners, loyal, np.asarray(y_true).size, econ), churners + loyal
 
 
 def profit_curve(
