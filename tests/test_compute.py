@@ -79,15 +79,20 @@ if __name__ == "__main__":
 
 @pytest.mark.parametrize(
     ("batch_rows", "figures", "ready", "drawing"),
-    [(1_000, "", True, False), (5_000, "", False, False), (5_000, "figures", True, True)],
+    [
+        (1_000, "", True, False),
+        (5_000, "", False, False),
+        (1_000, "figures", True, True),
+        (5_000, "figures", False, False),
+    ],
 )
 def test_workers_start_with_the_stage_modules_only_when_the_input_needs_them(
     tmp_path, batch_rows, figures, ready, drawing
 ):
     # A stage that will cut its input into several slices starts its fork server first,
     # with what its workers need imported (here a module nothing else imports); a stage
-    # whose input is one slice starts nothing, and its workers import for themselves,
-    # unless they will draw its figures: then it starts them, with matplotlib.
+    # whose input is one slice starts nothing, and its workers import for themselves.
+    # Workers that will also draw the stage's figures start with matplotlib imported.
     pd.DataFrame({"x": range(2_500)}).to_parquet(tmp_path / "t.parquet")
     (tmp_path / "params.yaml").write_text(
         f"compute: {{engine: local, batch_rows: {batch_rows}, sample_rows: 1000, threads: 2}}\n"

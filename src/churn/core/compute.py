@@ -26,6 +26,7 @@ import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from churn.core.errors import ConfigError
@@ -102,26 +103,41 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
+def runs_in_workers(path: str | Path, compute: ComputeParams) -> bool:
+    """Whether the local engine runs the table at ``path`` in several worker processes
+    (more than one slice of ``compute.batch_rows``, and ``compute.threads`` above one).
+
+    A stage whose input is that large also draws its figures in those processes
+    (``figures.draw_pngs``): on small data, starting them would cost more than drawing
+    here (the bundled data's whole pipeline, twice at once as the tests run it: 37 and
+    36 s drawing here, 45 and 41 s with the processes).
+    """
+    from churn.core import tables
+
+    return (
+        compute.engine == "local"
+        and compute.threads > 1
+        and len(tables.slices(path, compute.batch_rows)) > 1
+    )
+
+
 def start_workers_early(flag: str, *preload: str, table: str = "", figures: bool = False) -> None:
     """Start, now, the process that this stage's workers are forked from, with its modules
     imported, when the stage will run its input in several worker processes.
 
     A stage calls it on its first line, before its own imports (``flag`` is the argument
     that names its input table, or the folder holding ``table``; ``preload`` what the
-    workers import lazily, besides the stage's own module). The fork server
+    workers import lazily, besides the stage's own module; ``figures``: they also draw the
+    stage's figures, so matplotlib too). The fork server
     then imports the stage's modules on the other core while the stage imports them here,
     and every worker starts with nothing left to import (without it, each worker imported
     them first while the stage waited: at a million rows in slices of 250,000, evaluate
     took 5.1 s instead of 4.2, validate 5.1 instead of 4.7). It does nothing when the local
-    engine would run the input in this process (one slice, ``compute.threads: 1``), on the
-    Dask engine, or when the arguments or params are wrong: the stage reports those.
-
-    ``figures``: the stage also draws its figures in worker processes on this machine
-    (``figures.draw_pngs``): the fork server, with matplotlib, is started whatever the
-    input's size and engine, unless ``compute.threads`` is 1.
+    engine would run the input in this process (``runs_in_workers``: one slice,
+    ``compute.threads: 1``), on the Dask engine, or when the arguments or params are wrong:
+    the stage reports those.
     """
     import argparse
-    from pathlib import Path
 
     arguments = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     arguments.add_argument(flag, dest="value")
@@ -129,16 +145,10 @@ def start_workers_early(flag: str, *preload: str, table: str = "", figures: bool
     if not value:
         return
     try:
-        from churn.core import tables
         from churn.core.params import ComputeParams, load
 
-        compute = load(ComputeParams)
         path = Path(value) / table if table else Path(value)
-        if compute.threads <= 1:
-            return
-        if not figures and (
-            compute.engine != "local" or len(tables.slices(path, compute.batch_rows)) <= 1
-        ):
+        if not runs_in_workers(path, load(ComputeParams)):
             return
     except Exception:  # the stage itself reports a bad param or a missing input
         return

@@ -18,7 +18,7 @@ every output says the stream is simulated and which scenario each month was buil
 if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
-    # The workers also draw the dashboard's charts (matplotlib draws on one core).
+    # On large data the workers also draw the dashboard's charts (one core each).
     start_workers_early("--reference", figures=True)
 
 import json
@@ -29,7 +29,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from churn.core.cli import log, parser, run
-from churn.core.compute import LocalEngine
+from churn.core.compute import LocalEngine, runs_in_workers
 from churn.core.decision import Decision
 from churn.core.errors import DataError
 from churn.core.io import read_parquet, write_json
@@ -166,7 +166,7 @@ def main(args) -> None:
             extent,
             dpi=params.dpi,
             simulated=simulated,
-            processes=compute.threads,
+            processes=compute.threads if runs_in_workers(args.reference, compute) else 1,
         )
     scratch.cleanup()
     args.dashboard.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ model card says so).
 if __name__ == "__main__":  # worker processes get ready while this one imports
     from churn.core.compute import start_workers_early
 
-    # They draw the plots (matplotlib draws on one core).
+    # On large data they draw the plots (matplotlib draws on one core).
     start_workers_early("--splits-dir", table="test.parquet", figures=True)
 
 import json
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from churn.core import tables
 from churn.core.cli import log, parser, run
-from churn.core.compute import LocalEngine
+from churn.core.compute import LocalEngine, runs_in_workers
 from churn.core.decision import Decision
 from churn.core.io import ensure_parent
 from churn.core.params import ComputeParams, EvaluateParams, ReportParams, load
@@ -89,7 +89,9 @@ def main(args) -> None:
         drivers=choose_drivers(stats, problem.report.drivers),
         challenge=read_json(args.challenge) if args.challenge else {},
     )
-    pngs = draw_plots(evidence, problem.words, params.dpi, compute.threads)
+    test_split = args.splits_dir / "test.parquet"
+    drawing = compute.threads if runs_in_workers(test_split, compute) else 1
+    pngs = draw_plots(evidence, problem.words, params.dpi, drawing)
     boxplots = args.boxplots.read_bytes()
     html = render_report(evidence, problem, pngs, boxplots=boxplots)
     ensure_parent(args.output).write_text(html, encoding="utf-8")
