@@ -49,6 +49,30 @@ def test_a_folder_is_read_part_by_part_in_order(tmp_path, frame):
     assert out.read_bytes() == (tmp_path / "plain.parquet").read_bytes()
 
 
+def test_parquet_keeps_statistics_for_numbers_only_and_the_same_table(tmp_path):
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame(
+        {
+            "id": pd.Series(["b", "a", "c"], dtype="str"),
+            "plan": pd.Series(["x", None, "y"], dtype="category"),
+            "n": [3, 1, 2],
+            "amount": [1.5, np.nan, 0.5],
+        }
+    )
+    write_parquet(frame, tmp_path / "t.parquet")
+    frame.to_parquet(tmp_path / "pandas.parquet", index=False)
+    group = pq.ParquetFile(tmp_path / "t.parquet").metadata.row_group(0)
+    stats = {group.column(i).path_in_schema: group.column(i).statistics for i in range(4)}
+    assert stats["id"] is None and stats["plan"] is None
+    assert (stats["n"].min, stats["n"].max) == (1, 3)
+    assert (stats["amount"].min, stats["amount"].max, stats["amount"].null_count) == (0.5, 1.5, 1)
+    # The same table, types and pandas metadata as pandas' own write: only statistics differ.
+    mine, theirs = pq.read_table(tmp_path / "t.parquet"), pq.read_table(tmp_path / "pandas.parquet")
+    assert mine.equals(theirs, check_metadata=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), frame)
+
+
 def test_buckets_depend_on_the_identifier_alone(frame):
     ids = frame[TELCO.id_column]
     whole = tables.buckets(ids, 7)

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from churn.collect.base import Source
 from churn.core import lineage
+from churn.core.io import statistics_columns
 from churn.core.problem import row_ids
 
 #: Separates the fields of a row when its identifier is made from its text.
@@ -33,6 +34,12 @@ def with_row_id(batch: pa.RecordBatch, name: str) -> pa.RecordBatch:
     rows = zip(*(batch.column(c).to_pylist() for c in data), strict=True)
     ids = pa.array(row_ids([_FIELD_SEPARATOR.join(r) for r in rows]), pa.string())
     return pa.RecordBatch.from_arrays([ids, *batch.columns], names=[name, *batch.schema.names])
+
+
+def _writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    return pq.ParquetWriter(
+        path, schema, compression="snappy", write_statistics=statistics_columns(schema)
+    )
 
 
 def collect(
@@ -59,7 +66,7 @@ def collect(
                     batch = with_row_id(batch, make_id)
                 if writer is None:
                     schema = batch.schema.with_metadata(origin)
-                    writer = pq.ParquetWriter(tmp, schema, compression="snappy")
+                    writer = _writer(tmp, schema)
                 if batch.num_rows:  # a query with no rows yields one empty batch: its schema
                     if pending is not None:
                         pending.result()  # the block before, written (or its error raised)
@@ -73,7 +80,7 @@ def collect(
                 raise RuntimeError(f"{source.kind} source yielded no batch and has no schema")
             if make_id:
                 empty = pa.schema([pa.field(make_id, pa.string()), *empty])
-            writer = pq.ParquetWriter(tmp, empty.with_metadata(origin), compression="snappy")
+            writer = _writer(tmp, empty.with_metadata(origin))
     finally:
         if writer is not None:
             writer.close()

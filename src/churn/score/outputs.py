@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from churn.core.io import statistics_columns
+
 SCORED = "scored"
 CONTACT_LIST = "contact_list"
 QUARANTINE = "quarantine"
@@ -37,7 +39,12 @@ class TableWriter:
         table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
         if self._parquet is None:
             self._schema = table.schema
-            self._parquet = pq.ParquetWriter(self._tmp[0], table.schema, compression="snappy")
+            self._parquet = pq.ParquetWriter(
+                self._tmp[0],
+                table.schema,
+                compression="snappy",
+                write_statistics=statistics_columns(table.schema),
+            )
             self._csv = pacsv.CSVWriter(self._tmp[1], table.schema)
         self._parquet.write_table(table)
         self._csv.write_table(table)
