@@ -18,8 +18,8 @@ the same hyperparameters and threads on the encoded training split, the fit alon
 The pipeline's end-to-end time over that floor is what the rest costs.
 
 Targets on a 2-core machine: 10M rows within 3x the floor and under 4 GiB per stage;
-1M rows well under a minute per stage. The machine may be shared: the load
-average is printed at the start and end of each stage.
+1M rows well under a minute per stage; each is judged at the size it is set for. The
+machine may be shared: the load average is printed at the start and end of each stage.
 """
 
 from __future__ import annotations
@@ -40,7 +40,15 @@ import yaml
 from tests.support import sandbox
 from tests.support.synthetic import make_in_subprocess
 
+#: The targets, each judged at the size it is set for: end to end within ``TARGET_RATIO``
+#: times the floor at ``RATIO_ROWS`` rows or more (on fewer, the fixed costs of DVC and of
+#: each stage's start, about 40 s in all, weigh more against a smaller floor); every stage
+#: under ``TARGET_STAGE_SECONDS`` at ``STAGE_ROWS`` rows or fewer; under ``TARGET_MIB``
+#: per stage at any size.
 TARGET_RATIO = 3.0
+RATIO_ROWS = 10_000_000
+TARGET_STAGE_SECONDS = 60.0
+STAGE_ROWS = 1_000_000
 TARGET_MIB = 4096
 SOURCE = "data/external/scale.csv"
 #: Bytes of disk a row needs at most (the CSV, the snapshot, every table, DVC's cache copies).
@@ -281,12 +289,27 @@ def report(args, params, size, made, stages, rows, total, lowest, load_start, lo
     ratio = total / floor_total
     slowest = max(s["wall"] for s in measured)
     print(
-        f"end to end / floor = {ratio:.2f} (target <= {TARGET_RATIO:g}): "
-        f"{'meets' if ratio <= TARGET_RATIO else 'MISSES'} it; "
-        f"largest stage peak {max(peak, tree):.0f} MiB (target < {TARGET_MIB}): "
-        f"{'meets' if max(peak, tree) < TARGET_MIB else 'MISSES'} it; "
-        f"slowest stage {slowest:.1f} s"
+        "; ".join(
+            [
+                f"end to end / floor = {ratio:.2f} "
+                + _judged(ratio <= TARGET_RATIO, args.rows >= RATIO_ROWS, f"<= {TARGET_RATIO:g}"),
+                f"largest stage peak {max(peak, tree):.0f} MiB "
+                + _judged(max(peak, tree) < TARGET_MIB, True, f"< {TARGET_MIB}"),
+                f"slowest stage {slowest:.1f} s "
+                + _judged(
+                    slowest < TARGET_STAGE_SECONDS,
+                    args.rows <= STAGE_ROWS,
+                    f"< {TARGET_STAGE_SECONDS:g} s",
+                ),
+            ]
+        )
     )
+
+
+def _judged(met: bool, applies: bool, target: str) -> str:
+    if not applies:
+        return "(no target at this size)"
+    return f"(target {target}): {'meets' if met else 'MISSES'} it"
 
 
 def fmt_load(load: tuple[float, float, float]) -> str:
