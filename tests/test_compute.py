@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 import pytest
 
-from churn.core.compute import LocalEngine, engine
+from churn.core.compute import LocalEngine, engine, figure_processes
 from churn.core.params import ComputeParams
 from tests.support.sandbox import REPO_ROOT
 
@@ -109,3 +109,22 @@ def test_workers_start_with_the_stage_modules_only_when_the_input_needs_them(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == [str([ready, ready]), str([drawing, drawing])]
+
+
+@pytest.mark.parametrize(
+    ("kind", "batch_rows", "threads", "processes"),
+    [
+        ("local", 1_000, 2, 2),  # three slices on two threads: the workers draw
+        ("local", 5_000, 2, 1),  # one slice: this process draws
+        ("local", 1_000, 1, 1),  # one thread: no workers
+        ("dask", 1_000, 2, 1),  # the cluster's workers are not this machine's processes
+    ],
+)
+def test_figures_are_drawn_in_the_workers_only_when_the_input_runs_in_them(
+    tmp_path, kind, batch_rows, threads, processes
+):
+    pd.DataFrame({"x": range(2_500)}).to_parquet(tmp_path / "t.parquet")
+    compute = ComputeParams(
+        engine=kind, batch_rows=batch_rows, sample_rows=1_000, seed=0, threads=threads
+    )
+    assert figure_processes(tmp_path / "t.parquet", compute) == processes

@@ -121,6 +121,13 @@ def runs_in_workers(path: str | Path, compute: ComputeParams) -> bool:
     )
 
 
+def figure_processes(path: str | Path, compute: ComputeParams) -> int:
+    """How many processes draw the figures of a stage whose input is the table at
+    ``path``: ``compute.threads`` when that table runs in worker processes
+    (``runs_in_workers``), else one (this process)."""
+    return compute.threads if runs_in_workers(path, compute) else 1
+
+
 def start_workers_early(flag: str, *preload: str, table: str = "", figures: bool = False) -> None:
     """Start, now, the process that this stage's workers are forked from, with its modules
     imported, when the stage will run its input in several worker processes.

@@ -16,7 +16,7 @@ if __name__ == "__main__":  # worker processes get ready while this one imports
 from pathlib import Path
 
 from churn.core.cli import log, parser, run
-from churn.core.compute import LocalEngine, runs_in_workers
+from churn.core.compute import LocalEngine, figure_processes
 from churn.core.io import ensure_parent, write_json
 from churn.core.params import ComputeParams, ExploreParams, load
 from churn.core.problem import load_problem
@@ -45,8 +45,7 @@ def main(args) -> None:
     if len(df) < total:  # said only when sampled: small data keeps its bytes
         summary["sample"] = {"population_rows": total, "seed": compute.seed}
     write_json(summary, args.stats)
-    drawing = compute.threads if runs_in_workers(args.input, compute) else 1
-    pngs = draw_plots(df, contract, words, params, drawing)
+    pngs = draw_plots(df, contract, words, params, figure_processes(args.input, compute))
     args.plots_dir.mkdir(parents=True, exist_ok=True)
     for name, png in pngs.items():
         (args.plots_dir / f"{name}.png").write_bytes(png)

@@ -29,7 +29,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from churn.core.cli import log, parser, run
-from churn.core.compute import LocalEngine, runs_in_workers
+from churn.core.compute import LocalEngine, figure_processes
 from churn.core.decision import Decision
 from churn.core.errors import DataError
 from churn.core.io import read_parquet, write_json
@@ -166,7 +166,7 @@ def main(args) -> None:
             extent,
             dpi=params.dpi,
             simulated=simulated,
-            processes=compute.threads if runs_in_workers(args.reference, compute) else 1,
+            processes=figure_processes(args.reference, compute),
         )
     scratch.cleanup()
     args.dashboard.parent.mkdir(parents=True, exist_ok=True)

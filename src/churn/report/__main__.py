@@ -22,7 +22,7 @@ from pathlib import Path
 
 from churn.core import tables
 from churn.core.cli import log, parser, run
-from churn.core.compute import LocalEngine, runs_in_workers
+from churn.core.compute import LocalEngine, figure_processes
 from churn.core.decision import Decision
 from churn.core.io import ensure_parent
 from churn.core.params import ComputeParams, EvaluateParams, ReportParams, load
@@ -89,8 +89,7 @@ def main(args) -> None:
         drivers=choose_drivers(stats, problem.report.drivers),
         challenge=read_json(args.challenge) if args.challenge else {},
     )
-    test_split = args.splits_dir / "test.parquet"
-    drawing = compute.threads if runs_in_workers(test_split, compute) else 1
+    drawing = figure_processes(args.splits_dir / "test.parquet", compute)
     pngs = draw_plots(evidence, problem.words, params.dpi, drawing)
     boxplots = args.boxplots.read_bytes()
     html = render_report(evidence, problem, pngs, boxplots=boxplots)
