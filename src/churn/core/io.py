@@ -26,18 +26,23 @@ def statistics_columns(schema: pa.Schema) -> list[str]:
     """The columns a Parquet file keeps min/max statistics for: all but the text columns.
 
     A reader skips a row group by its statistics. In this pipeline's tables a text
-    column is a category, whose values span every category in every row group, or the
-    identifier, whose parts are buckets of its hash and span nearly every identifier:
-    their min and max would let no reader skip anything, and computing them over every
-    value was about a third of the time of writing a table (a 1M-row part of the
-    features: 0.54 s with them, 0.37 s without). Numbers and dates keep theirs.
+    column is a category, whose values span every category in every row group, the
+    identifier, whose parts are buckets of its hash and span nearly every identifier, or
+    (in the raw snapshot) a number still as text, ordered as text: their min and max
+    would let no reader skip anything, and computing them over every value was about a
+    third of the time of writing a table (a 1M-row part of the features: 0.54 s with
+    them, 0.37 s without). Numbers and dates keep theirs.
     """
     import pyarrow as pa
 
     def text(kind: pa.DataType) -> bool:
         if pa.types.is_dictionary(kind):
             return text(kind.value_type)
-        return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        return (
+            pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or pa.types.is_string_view(kind)
+        )
 
     return [field.name for field in schema if not text(field.type)]
 
@@ -45,8 +50,8 @@ def statistics_columns(schema: pa.Schema) -> list[str]:
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` without its index (rows must already be in a deterministic order).
 
-    As ``DataFrame.to_parquet`` with pyarrow writes it (the same bytes), but with
-    statistics for the columns of ``statistics_columns`` only.
+    The table ``DataFrame.to_parquet`` writes with pyarrow (the same schema and pandas
+    metadata), with statistics for the columns of ``statistics_columns`` only.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
